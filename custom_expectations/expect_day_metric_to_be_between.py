@@ -1,0 +1,75 @@
+"""A day's metric must lie within fixed bounds (null counts = 0, purchases >= 1, ...)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Optional
+
+from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
+
+from custom_expectations import baseline as b
+
+
+class ExpectDayMetricToBeBetween(BatchExpectation):
+    """Fixed-threshold check on one metric of the target day.
+
+    With ``dimension`` None the metric is summed over its dimensions, and the
+    message names the dimensions that contributed (e.g. which columns are missing).
+    """
+
+    metric: str
+    dimension: Optional[str] = None
+    min_value: Optional[float] = None
+    max_value: Optional[float] = None
+    window_days: int = 7
+    label: str = ""
+    hint: str = ""
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
+    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "min_value", "max_value", "window_days")
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+
+    @classmethod
+    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        add = renderer_configuration.add_param
+        add(name="label", param_type=RendererValueType.STRING)
+        add(name="min_value", param_type=RendererValueType.NUMBER)
+        add(name="max_value", param_type=RendererValueType.NUMBER)
+        params = renderer_configuration.params
+        if params.min_value and params.max_value:
+            template = "$label must be between $min_value and $max_value."
+        elif params.max_value:
+            template = "$label must be at most $max_value."
+        else:
+            template = "$label must be at least $min_value."
+        renderer_configuration.template_str = template
+        return renderer_configuration
+
+    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
+        series = metrics["day_metric.series"]
+        label = self.label or self.metric
+        day = series["day"]
+        target = series["target"]
+        if self.dimension is not None and self.dimension not in target:
+            return b.skipped(day, 0, 1, f"{label} (no value for the day)")
+        observed = target[self.dimension] if self.dimension is not None else b.total(target)
+        avg, _ = b.trailing_mean(series["history"], self.dimension)
+        low, high = self.min_value, self.max_value
+        success = (low is None or observed >= low) and (high is None or observed <= high)
+        expected = " and ".join(x for x in (low is not None and f">= {b.fmt(low)}",
+                                           high is not None and f"<= {b.fmt(high)}") if x)
+        message = f"{label} = {b.fmt(observed)} on {day}"
+        if avg is not None:
+            message += f" ({self.window_days}-day avg {b.fmt(avg)})"
+        contributors = {k: v for k, v in target.items() if k and v}
+        if self.dimension is None and contributors and not success:
+            message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))
+        if not success:
+            message += f", expected {expected}"
+            if self.hint:
+                message += f": {self.hint}"
+        return {"success": success,
+                "result": {"observed_value": observed,
+                           "details": {"day": day, "message": message, "expected": expected,
+                                       "low": low, "high": high, "baseline": avg,
+                                       "dimensions": contributors}}}

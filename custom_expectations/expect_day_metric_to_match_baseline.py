@@ -1,0 +1,81 @@
+"""A day's metric must stay near its trailing average (volume, funnel rates, sessions)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Optional
+
+from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
+
+from custom_expectations import baseline as b
+
+
+class ExpectDayMetricToMatchBaseline(BatchExpectation):
+    """Fails when the day's value drops more than ``max_drop_pct`` or rises more than
+    ``max_rise_pct`` against the mean of the trailing window, and the absolute change
+    is at least ``min_abs_change`` (so 1 -> 2 duplicates pages nobody). With fewer
+    than ``min_history`` baseline days the check is skipped, never passed.
+    """
+
+    metric: str
+    dimension: Optional[str] = ""
+    max_drop_pct: Optional[float] = None
+    max_rise_pct: Optional[float] = None
+    min_abs_change: float = 0.0
+    window_days: int = 7
+    min_history: int = 3
+    label: str = ""
+    hint: str = ""
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
+    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "max_drop_pct", "max_rise_pct",
+                                               "min_abs_change", "window_days", "min_history")
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+
+    @classmethod
+    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        add = renderer_configuration.add_param
+        add(name="label", param_type=RendererValueType.STRING)
+        add(name="window_days", param_type=RendererValueType.NUMBER)
+        add(name="max_drop_pct", param_type=RendererValueType.NUMBER)
+        add(name="max_rise_pct", param_type=RendererValueType.NUMBER)
+        p = renderer_configuration.params
+        parts = []
+        if p.max_drop_pct:
+            parts.append("drop no more than $max_drop_pct%")
+        if p.max_rise_pct:
+            parts.append("rise no more than $max_rise_pct%")
+        renderer_configuration.template_str = "$label must " + " and ".join(parts) + " against its $window_days-day average."
+        return renderer_configuration
+
+    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
+        series = metrics["day_metric.series"]
+        label = self.label or self.metric
+        day = series["day"]
+        avg, have = b.trailing_mean(series["history"], self.dimension)
+        if have < self.min_history or avg is None:
+            return b.skipped(day, have, self.min_history, label)
+        target = series["target"]
+        if self.dimension is not None and self.dimension not in target:
+            return b.skipped(day, have, self.min_history, f"{label} (no value for the day)")
+        observed = target[self.dimension] if self.dimension is not None else b.total(target)
+        low = avg * (1 - self.max_drop_pct / 100) if self.max_drop_pct is not None else None
+        high = avg * (1 + self.max_rise_pct / 100) if self.max_rise_pct is not None else None
+        outside = (low is not None and observed < low) or (high is not None and observed > high)
+        success = not (outside and abs(observed - avg) >= self.min_abs_change)
+        change = (observed - avg) / avg * 100 if avg else float("inf") if observed else 0.0
+        expected = " and ".join(x for x in (low is not None and f">= {b.fmt(low)}",
+                                           high is not None and f"<= {b.fmt(high)}") if x)
+        direction = "up" if change >= 0 else "down"
+        message = (f"{label} = {b.fmt(observed)} on {day} ({self.window_days}-day avg {b.fmt(avg)}, "
+                   f"{direction} {abs(change):.0f}%)" if avg else
+                   f"{label} = {b.fmt(observed)} on {day} ({self.window_days}-day avg 0)")
+        if not success:
+            message += f", expected {expected}"
+            if self.hint:
+                message += f": {self.hint}"
+        return {"success": success,
+                "result": {"observed_value": observed,
+                           "details": {"day": day, "message": message, "expected": expected, "low": low,
+                                       "high": high, "baseline": avg, "change_pct": change,
+                                       "history_days": have}}}

@@ -1,0 +1,64 @@
+"""A day's mix (channels, utm sources, devices) must stay near its trailing mix."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Optional
+
+from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
+
+from custom_expectations import baseline as b
+
+
+class ExpectDayMixToMatchBaseline(BatchExpectation):
+    """Jensen-Shannon distance between the day's shares and the trailing mean mix
+    must stay at most ``max_distance``. The message names the shares that moved most.
+    """
+
+    metric: str
+    dimension: Optional[str] = None
+    max_distance: float
+    window_days: int = 7
+    min_history: int = 3
+    label: str = ""
+    hint: str = ""
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
+    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "max_distance", "window_days", "min_history")
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+
+    @classmethod
+    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        add = renderer_configuration.add_param
+        add(name="label", param_type=RendererValueType.STRING)
+        add(name="max_distance", param_type=RendererValueType.NUMBER)
+        add(name="window_days", param_type=RendererValueType.NUMBER)
+        renderer_configuration.template_str = (
+            "$label must stay within Jensen-Shannon distance $max_distance of its $window_days-day mix.")
+        return renderer_configuration
+
+    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
+        series = metrics["day_metric.series"]
+        label = self.label or self.metric
+        day, history, target = series["day"], series["history"], series["target"]
+        if len(history) < self.min_history:
+            return b.skipped(day, len(history), self.min_history, label)
+        if not target:
+            return b.skipped(day, len(history), self.min_history, f"{label} (no sessions on the day)")
+        base = b.mean_mix(history)
+        distance = b.js_distance(target, base)
+        moves = sorted(((target.get(k, 0.0) - base.get(k, 0.0)) * 100, k) for k in set(target) | set(base))
+        moves.sort(key=lambda m: -abs(m[0]))
+        moved = ", ".join(f"{k} {base.get(k, 0) * 100:.0f}% -> {target.get(k, 0) * 100:.0f}%"
+                          for d, k in moves[:3] if abs(d) >= 1)
+        success = distance <= self.max_distance
+        message = f"{label} shift {distance:.3f} on {day} (limit {self.max_distance:g})"
+        if moved:
+            message += f": {moved}"
+        if not success and self.hint:
+            message += f"; {self.hint}"
+        return {"success": success,
+                "result": {"observed_value": round(distance, 4),
+                           "details": {"day": day, "message": message, "expected": f"<= {self.max_distance:g}",
+                                       "low": None, "high": self.max_distance, "baseline": 0.0,
+                                       "mix": target, "baseline_mix": base, "history_days": len(history)}}}

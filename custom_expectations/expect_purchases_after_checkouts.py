@@ -1,0 +1,43 @@
+"""Checkouts started but no purchase at all: the funnel's last step broke."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Optional
+
+from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.render.renderer_configuration import RendererConfiguration
+
+from custom_expectations import baseline as b
+
+
+class ExpectPurchasesAfterCheckouts(BatchExpectation):
+    """If ``checkout_started`` > 0 on the day, ``purchase`` must be > 0 too."""
+
+    metric: str = "events"
+    dimension: Optional[str] = None
+    window_days: int = 7
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
+    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "window_days")
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+
+    @classmethod
+    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
+        renderer_configuration.template_str = "When checkouts are started, purchases must follow."
+        return renderer_configuration
+
+    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
+        series = metrics["day_metric.series"]
+        day, target = series["day"], series["target"]
+        checkouts = target.get("checkout_started", 0.0)
+        purchases = target.get("purchase", 0.0)
+        avg, _ = b.trailing_mean(series["history"], "purchase")
+        success = not (checkouts > 0 and purchases == 0)
+        avg_txt = f" (7-day avg {b.fmt(avg)})" if avg is not None else ""
+        message = f"purchase events = {b.fmt(purchases)} on {day}{avg_txt} while checkout_started = {b.fmt(checkouts)}"
+        if not success:
+            message += ": purchase tracking or payment confirmation likely broke"
+        return {"success": success,
+                "result": {"observed_value": purchases,
+                           "details": {"day": day, "message": message, "expected": ">= 1 when checkouts > 0",
+                                       "low": 1.0, "high": None, "baseline": avg, "checkouts": checkouts}}}

@@ -1,0 +1,48 @@
+"""Suite `raw_events`: schema, field health, duplicates and zero purchases.
+
+Thresholds come from monitor.toml (defaults: CONTRACT.md section 4).
+"""
+
+from __future__ import annotations
+
+from custom_expectations import ExpectDayMetricToBeBetween as Between
+from custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
+from expectations.checks import check
+from monitor.settings import Settings
+
+SUITE = "raw_events"
+
+
+def expectations(s: Settings) -> list:
+    t, w = s.thresholds, s.baseline.window_days
+    return [
+        check("required_columns", "schema", "critical",
+              Between(metric="missing_column", max_value=0, label="missing required columns",
+                      hint="the file lost columns; fix the export before loading")),
+        check("unexpected_columns", "schema", "warning",
+              Between(metric="unexpected_column", max_value=0, label="unexpected columns")),
+        check("null_client_id", "field_health", "critical",
+              Between(metric="null_client_id", dimension="", max_value=0, label="rows with null/empty client_id")),
+        check("null_timestamp", "field_health", "critical",
+              Between(metric="null_timestamp", dimension="", max_value=0, label="rows with null/empty timestamp")),
+        check("null_event_name", "field_health", "critical",
+              Between(metric="null_event_name", dimension="", max_value=0, label="rows with null/empty event_name")),
+        check("unknown_event_name", "field_health", "warning",
+              Between(metric="unknown_event_name", dimension="", max_value=0, label="rows with unknown event_name")),
+        check("invalid_timestamp", "field_health", "critical",
+              Between(metric="invalid_timestamp", dimension="", max_value=0,
+                      label="invalid timestamps (unparseable, future or outside the day)")),
+        check("malformed_json", "field_health", "warning",
+              Between(metric="malformed_json", dimension="", max_value=0, label="rows with malformed event_data JSON")),
+        check("malformed_json_rate", "field_health", "critical",
+              Between(metric="malformed_json_rate", dimension="", max_value=t.malformed_json_critical_pct / 100,
+                      label="share of rows with malformed event_data JSON")),
+        check("duplicate_spike", "duplicates", "critical",
+              Baseline(metric="duplicate_rows", max_rise_pct=t.duplicate_spike_critical_pct,
+                       min_abs_change=t.duplicate_spike_min_rows, window_days=w,
+                       min_history=s.baseline.min_history_days, label="duplicate rows",
+                       hint="the pipeline is sending rows twice")),
+        check("zero_purchase", "volume", "critical",
+              Between(metric="events", dimension="purchase", min_value=1, window_days=w, label="purchase events",
+                      hint="purchase tracking or payment confirmation likely broke")),
+    ]

@@ -1,0 +1,77 @@
+"""PostgreSQL backend: the only place that holds engine-specific SQL.
+
+A Spark backend would provide the same three functions (schema, day metrics,
+user-agent lookup) for its own engine; the expectations do not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from monitor import devices
+from monitor.settings import Settings
+
+_HERE = Path(__file__).parent
+
+
+@functools.cache
+def _sql(name: str) -> str:
+    return (_HERE / name).read_text()
+
+
+def apply_schema(eng: sa.Engine) -> None:
+    raw = eng.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext('monitor.schema'))")
+        cur.execute(_sql("schema.sql"))
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def day_lock(conn: sa.Connection, day: dt.date) -> None:
+    """Serialise runs of the same day (released at the end of the transaction)."""
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('monitor.day'), hashtext(:d))"), {"d": str(day)})
+
+
+def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
+    """Recompute one day's metrics into monitor.daily_metrics (replacing the day)."""
+    params = {
+        "day": day,
+        "known": list(settings.known_events),
+        "required": list(settings.required_columns),
+        "gap_seconds": settings.sessions.inactivity_minutes * 60,
+        "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes,
+    }
+    cursor = conn.connection.cursor()
+    cursor.execute(_sql("day_metrics.sql"), params)
+    rows = cursor.fetchall()
+    cursor.execute("DELETE FROM monitor.daily_metrics WHERE day = %s", (day,))
+    cursor.executemany(
+        "INSERT INTO monitor.daily_metrics (day, metric, dimension, value) VALUES (%s, %s, %s, %s)",
+        [(day, m, d, v) for m, d, v in rows],
+    )
+    return {(m, d): v for m, d, v in rows}
+
+
+def learn_user_agents(cursor, stage_table: str) -> int:
+    """Classify user agents first seen in a staged load; return how many were new."""
+    cursor.execute(
+        f"""SELECT DISTINCT ua FROM (
+                SELECT (event_data::jsonb)->>'user_agent' AS ua FROM {stage_table}
+                WHERE event_data IS JSON OBJECT) s
+            WHERE ua IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM monitor.user_agents k WHERE k.user_agent = s.ua)"""
+    )
+    new = [r[0] for r in cursor.fetchall()]
+    if new:
+        cursor.executemany(
+            "INSERT INTO monitor.user_agents (user_agent, device_type) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            [(ua, devices.device_type(ua)) for ua in new],
+        )
+    return len(new)

@@ -1,0 +1,143 @@
+-- One set-based pass over one day's partition: every metric the checks read.
+-- Parameters: day, known (text[]), gap_seconds, future_tolerance_minutes.
+-- Output: (metric, dimension, value) rows; NULL values (e.g. a rate with no
+-- denominator) are left out.
+WITH ev AS MATERIALIZED (
+    SELECT nullif(btrim(r.client_id), '') AS client_id,
+           r."timestamp" AS ts_text,
+           nullif(btrim(r.event_name), '') AS event_name,
+           r.event_data,
+           events.parse_ts(r."timestamp") AS ts,
+           CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data
+    FROM events.raw_events r
+    WHERE r.partition_date = %(day)s
+),
+flags AS (
+    SELECT ev.*,
+           (coalesce(btrim(ts_text), '') <> '' AND ts IS NULL) AS unparseable,
+           (ts > now() + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
+           (ts IS NOT NULL AND (ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS out_of_day
+    FROM ev
+),
+raw AS (
+    SELECT count(*) AS rows,
+           count(*) FILTER (WHERE client_id IS NULL) AS null_client_id,
+           count(*) FILTER (WHERE coalesce(btrim(ts_text), '') = '') AS null_timestamp,
+           count(*) FILTER (WHERE event_name IS NULL) AS null_event_name,
+           count(*) FILTER (WHERE event_name <> ALL (%(known)s::text[])) AS unknown_event_name,
+           count(*) FILTER (WHERE unparseable) AS unparseable_timestamp,
+           count(*) FILTER (WHERE future) AS future_timestamp,
+           count(*) FILTER (WHERE out_of_day) AS out_of_day_timestamp,
+           count(*) FILTER (WHERE unparseable OR future OR out_of_day) AS invalid_timestamp,
+           count(*) FILTER (WHERE data IS NULL) AS malformed_json,
+           count(DISTINCT client_id) AS distinct_clients,
+           sum(CASE WHEN event_name = 'purchase' AND pg_input_is_valid(data->>'revenue', 'numeric')
+                    THEN (data->>'revenue')::numeric END) AS revenue
+    FROM flags
+),
+dup AS (
+    SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
+    FROM (SELECT count(*) AS n FROM ev
+          GROUP BY client_id, ts_text, event_name, event_data HAVING count(*) > 1) d
+),
+by_type AS (
+    SELECT k.name, count(ev.event_name) AS n
+    FROM unnest(%(known)s::text[]) AS k(name)
+    LEFT JOIN ev ON ev.event_name = k.name
+    GROUP BY k.name
+),
+hits AS (
+    SELECT client_id, ts, event_name, data,
+           coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) AS starts
+    FROM ev
+    WHERE client_id IS NOT NULL AND ts IS NOT NULL
+    WINDOW w AS (PARTITION BY client_id ORDER BY ts)
+),
+numbered AS (
+    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id ORDER BY ts
+                                                  ROWS UNBOUNDED PRECEDING) AS seq
+    FROM hits
+),
+landing AS (
+    SELECT n.client_id, n.seq,
+           monitor.channel_of(coalesce(n.data->>'utm_source', monitor.url_param(n.data->>'page_url', 'utm_source')),
+                              coalesce(n.data->>'utm_medium', monitor.url_param(n.data->>'page_url', 'utm_medium')),
+                              n.data->>'referrer', n.data->>'page_url') AS channel,
+           lower(coalesce(n.data->>'utm_source', monitor.url_param(n.data->>'page_url', 'utm_source'), '(none)')) AS utm_source,
+           coalesce(lower(nullif(n.data->>'device_type', '')), ua.device_type, 'unknown') AS device
+    FROM numbered n
+    LEFT JOIN monitor.user_agents ua ON ua.user_agent = n.data->>'user_agent'
+    WHERE n.starts
+),
+sessions AS (
+    SELECT coalesce('s:' || (n.data->>'session_id'), 'c:' || n.client_id || ':' || n.seq) AS session_key,
+           min(n.client_id) AS client_id, min(n.seq) AS seq,
+           extract(epoch FROM max(n.ts) - min(n.ts)) AS duration_s,
+           count(*) FILTER (WHERE n.event_name = 'page_viewed') AS pages,
+           bool_or(n.event_name = 'add_to_cart') AS cart,
+           bool_or(n.event_name = 'checkout_started') AS checkout,
+           bool_or(n.event_name = 'purchase') AS purchase
+    FROM numbered n
+    GROUP BY 1
+),
+sess AS (
+    SELECT s.*, coalesce(l.channel, 'Direct') AS channel, coalesce(l.utm_source, '(none)') AS utm_source,
+           coalesce(l.device, 'unknown') AS device
+    FROM sessions s LEFT JOIN landing l USING (client_id, seq)
+),
+sess_totals AS (
+    SELECT count(*) AS sessions,
+           avg(duration_s) AS avg_session_duration_s,
+           avg(pages) AS page_depth,
+           count(*) FILTER (WHERE cart) AS sessions_with_cart,
+           count(*) FILTER (WHERE checkout) AS sessions_with_checkout,
+           count(*) FILTER (WHERE purchase) AS sessions_with_purchase
+    FROM sess
+),
+schema_cols AS (
+    SELECT c AS col, count(*) FILTER (WHERE NOT (c = ANY (l.columns))) AS missing
+    FROM events.load_days d JOIN events.loads l USING (load_id), unnest(%(required)s::text[]) AS c
+    WHERE d.partition_date = %(day)s
+    GROUP BY c
+),
+extra_cols AS (
+    SELECT c AS col, count(*) AS loads
+    FROM events.load_days d JOIN events.loads l USING (load_id), unnest(l.columns) AS c
+    WHERE d.partition_date = %(day)s AND NOT (c = ANY (%(required)s::text[]))
+    GROUP BY c
+)
+SELECT metric, dimension, value::double precision FROM (
+    SELECT 'rows' AS metric, '' AS dimension, rows::numeric AS value FROM raw
+    UNION ALL SELECT 'null_client_id', '', null_client_id FROM raw
+    UNION ALL SELECT 'null_timestamp', '', null_timestamp FROM raw
+    UNION ALL SELECT 'null_event_name', '', null_event_name FROM raw
+    UNION ALL SELECT 'unknown_event_name', '', unknown_event_name FROM raw
+    UNION ALL SELECT 'unparseable_timestamp', '', unparseable_timestamp FROM raw
+    UNION ALL SELECT 'future_timestamp', '', future_timestamp FROM raw
+    UNION ALL SELECT 'out_of_day_timestamp', '', out_of_day_timestamp FROM raw
+    UNION ALL SELECT 'invalid_timestamp', '', invalid_timestamp FROM raw
+    UNION ALL SELECT 'malformed_json', '', malformed_json FROM raw
+    UNION ALL SELECT 'malformed_json_rate', '', malformed_json / nullif(rows, 0)::numeric FROM raw
+    UNION ALL SELECT 'distinct_clients', '', distinct_clients FROM raw
+    UNION ALL SELECT 'revenue', '', coalesce(revenue, 0) FROM raw
+    UNION ALL SELECT 'duplicate_rows', '', duplicate_rows FROM dup
+    UNION ALL SELECT 'duplicate_rate', '', duplicate_rows / nullif(rows, 0)::numeric FROM dup, raw
+    UNION ALL SELECT 'events', name, n FROM by_type
+    UNION ALL SELECT 'sessions', '', sessions FROM sess_totals
+    UNION ALL SELECT 'avg_session_duration_s', '', avg_session_duration_s FROM sess_totals
+    UNION ALL SELECT 'page_depth', '', page_depth FROM sess_totals
+    UNION ALL SELECT 'sessions_with_cart', '', sessions_with_cart FROM sess_totals
+    UNION ALL SELECT 'sessions_with_checkout', '', sessions_with_checkout FROM sess_totals
+    UNION ALL SELECT 'sessions_with_purchase', '', sessions_with_purchase FROM sess_totals
+    UNION ALL SELECT 'cart_rate', '', sessions_with_cart / nullif(sessions, 0)::numeric FROM sess_totals
+    UNION ALL SELECT 'cart_to_checkout_rate', '', sessions_with_checkout / nullif(sessions_with_cart, 0)::numeric FROM sess_totals
+    UNION ALL SELECT 'checkout_to_purchase_rate', '', sessions_with_purchase / nullif(sessions_with_checkout, 0)::numeric FROM sess_totals
+    UNION ALL SELECT 'session_conversion_rate', '', sessions_with_purchase / nullif(sessions, 0)::numeric FROM sess_totals
+    UNION ALL SELECT 'channel_share', channel, count(*) / sum(count(*)) OVER () FROM sess GROUP BY channel
+    UNION ALL SELECT 'utm_source_share', utm_source, count(*) / sum(count(*)) OVER () FROM sess GROUP BY utm_source
+    UNION ALL SELECT 'device_share', device, count(*) / sum(count(*)) OVER () FROM sess GROUP BY device
+    UNION ALL SELECT 'missing_column', col, missing FROM schema_cols WHERE missing > 0
+    UNION ALL SELECT 'unexpected_column', col, loads FROM extra_cols
+    UNION ALL SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s
+) m
+WHERE value IS NOT NULL

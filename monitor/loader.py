@@ -1,0 +1,195 @@
+"""`load FILE [--date D]`: COPY a CSV or JSON Lines file into events.raw_events.
+
+Everything happens in one transaction, so a failed load leaves no partial day.
+Rows are stored as received; a row with broken fields is kept (and later
+counted by the checks). Unknown columns go to the ``extra`` jsonb column.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from monitor.backends import postgres as backend
+from monitor.errors import UsageError
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Quote and delimiter bytes that never occur in text: COPY then hands us each line whole.
+_RAW_LINE_COPY = "COPY stage (line) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    load_id: int
+    rows: int
+    days: dict[str, int]
+    columns: tuple[str, ...]
+    missing_columns: tuple[str, ...]
+    extra_columns: tuple[str, ...]
+    unparsed_lines: int
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip()
+    return "jsonl" if head.startswith(b"{") else "csv"
+
+
+def _csv_header(path: Path) -> list[str]:
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), None)
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    if not header or not any(h.strip() for h in header):
+        raise UsageError(f"{path}: empty file or no CSV header row")
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UsageError(f"{path}: duplicate column(s) in header: {', '.join(dupes)}")
+    return names
+
+
+def _partition_expr(requested: dt.date | None, has_timestamp: bool) -> str:
+    if requested:
+        return "%(requested)s"
+    today = "(now() AT TIME ZONE 'UTC')::date"
+    if not has_timestamp:
+        return today
+    # each row to its timestamp's UTC day; rows without a usable one to the load's day
+    return f"coalesce((events.parse_ts(s.\"timestamp\") AT TIME ZONE 'UTC')::date, {today})"
+
+
+def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date | None,
+              force: bool = False) -> LoadReport:
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    fmt = detect_format(path)
+    sha = _sha256(path)
+    required = list(settings.required_columns)
+    raw = eng.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT 1 FROM pg_advisory_xact_lock(hashtext('monitor.load'))")
+        cur.execute("SELECT load_id FROM events.loads WHERE file_sha256 = %s LIMIT 1", (sha,))
+        previous = cur.fetchone()
+        if previous and not force:
+            raise UsageError(f"{path}: already loaded as load {previous[0]} (same content); use --force to load again")
+        if fmt == "csv":
+            columns = _csv_header(path)
+            unparsed = _stage_csv(cur, path, columns, required)
+        else:
+            columns, unparsed = _stage_jsonl(cur, path, required)
+        if "event_data" in columns:
+            backend.learn_user_agents(cur, "stage")
+        present = [c for c in required if c in columns]
+        extras = [c for c in columns if c not in required]
+        cur.execute(
+            "INSERT INTO events.loads (source_file, file_sha256, file_format, requested_date, columns)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING load_id",
+            (str(path.resolve()), sha, fmt, requested, columns),
+        )
+        load_id = cur.fetchone()[0]
+        select_cols = ", ".join(f's."{c}"' if c in present else "NULL" for c in required)
+        extra_expr = "s.extra" if extras or fmt == "jsonl" else "NULL"
+        part = _partition_expr(requested, "timestamp" in present)
+        cur.execute(
+            f"""INSERT INTO events.raw_events
+                  (partition_date, load_id, line_no, client_id, "timestamp", event_name, event_data, extra)
+                SELECT {part}, %(load_id)s, s.line_no, {select_cols}, {extra_expr}
+                FROM stage s""",
+            {"requested": requested, "load_id": load_id},
+        )
+        rows = cur.rowcount
+        cur.execute(
+            """INSERT INTO events.load_days (load_id, partition_date, row_count)
+               SELECT load_id, partition_date, count(*) FROM events.raw_events
+               WHERE load_id = %s GROUP BY 1, 2 RETURNING partition_date, row_count""",
+            (load_id,),
+        )
+        days = {str(d): n for d, n in sorted(cur.fetchall())}
+        cur.execute("UPDATE events.loads SET row_count = %s WHERE load_id = %s", (rows, load_id))
+        raw.commit()
+    except UsageError:
+        raw.rollback()
+        raise
+    except Exception as exc:
+        raw.rollback()
+        pgerr = getattr(exc, "pgerror", None)
+        if pgerr:  # a malformed file that COPY refused: the caller's input
+            msg = " ".join(line.strip() for line in pgerr.strip().splitlines() if line.strip())
+            raise UsageError(f"{path}: unreadable {fmt.upper()}: {msg}") from None
+        raise
+    finally:
+        raw.close()
+    return LoadReport(load_id, rows, days, tuple(columns),
+                      tuple(c for c in required if c not in columns), tuple(extras), unparsed)
+
+
+def _stage_csv(cur, path: Path, columns: list[str], required: list[str]) -> int:
+    cols_sql = ", ".join(f'"{c}" text' for c in columns)
+    cur.execute(f"CREATE TEMP TABLE stage (line_no bigint GENERATED ALWAYS AS IDENTITY, {cols_sql}) ON COMMIT DROP")
+    col_list = ", ".join(f'"{c}"' for c in columns)
+    with path.open("rb") as fh:
+        cur.copy_expert(f"COPY stage ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')", fh)
+    extras = [c for c in columns if c not in required]
+    if extras:
+        pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', \"{c}\"" for c in extras)
+        cur.execute(f"ALTER TABLE stage ADD COLUMN extra jsonb")
+        cur.execute(f"UPDATE stage SET extra = jsonb_strip_nulls(jsonb_build_object({pairs}))")
+    return 0
+
+
+def _stage_jsonl(cur, path: Path, required: list[str]) -> tuple[list[str], int]:
+    cur.execute("CREATE TEMP TABLE stage_lines (line_no bigint GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP")
+    with path.open("rb") as fh:
+        cur.copy_expert(_RAW_LINE_COPY.replace("stage (line)", "stage_lines (line)"), fh)
+    cur.execute("DELETE FROM stage_lines WHERE btrim(line) = ''")
+    cur.execute(
+        "CREATE TEMP TABLE stage_json ON COMMIT DROP AS SELECT line_no, line,"
+        " CASE WHEN line IS JSON OBJECT THEN line::jsonb END AS j FROM stage_lines"
+    )
+    cur.execute("SELECT DISTINCT k FROM stage_json, jsonb_object_keys(j) k ORDER BY 1")
+    keys = [r[0] for r in cur.fetchall()]
+    cur.execute("SELECT count(*) FROM stage_json WHERE j IS NULL")
+    unparsed = cur.fetchone()[0]
+    columns = [c for c in required if c in keys] + [k for k in keys if k not in required]
+
+    def field(name: str) -> str:
+        return (f"CASE jsonb_typeof(j->'{name}') WHEN 'string' THEN j->>'{name}'"
+                f" WHEN 'null' THEN NULL ELSE (j->'{name}')::text END AS \"{name}\"")
+
+    known = ", ".join(f"'{c}'" for c in required)
+    cur.execute(
+        "CREATE TEMP TABLE stage ON COMMIT DROP AS SELECT line_no, "
+        + ", ".join(field(c) for c in required)
+        + f", CASE WHEN j IS NULL THEN jsonb_build_object('_unparsed_line', line)"
+          f" WHEN (j - ARRAY[{known}]) = '{{}}'::jsonb THEN NULL ELSE j - ARRAY[{known}] END AS extra"
+        " FROM stage_json"
+    )
+    if unparsed:
+        log.warning("%s: %d line(s) are not JSON objects; kept with empty fields", path, unparsed)
+    return columns, unparsed

@@ -1,0 +1,155 @@
+"""Slack (incoming webhook, Block Kit) and email (SMTP) alerts.
+
+Delivery is retried with backoff; every attempt's outcome is recorded in
+monitor.notifications. Nothing here raises: a dead webhook must never change
+the data's verdict or lose results.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import html
+import json
+import logging
+import smtplib
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import sqlalchemy as sa
+
+from monitor.settings import Alerting, Secrets
+from monitor.summary import DaySummary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    renotify: bool = False
+    docs_url: str = ""
+
+
+run_options: contextvars.ContextVar[RunOptions] = contextvars.ContextVar("run_options", default=RunOptions())
+
+
+class DeliveryError(Exception):
+    """One failed attempt (timeout, refused, 5xx, bad address...)."""
+
+
+def fingerprint(summary: DaySummary) -> str:
+    """Identity of the failures: a rerun with the same failures has the same one."""
+    keys = sorted((a.check, a.status, json.dumps(a.observed, default=str)) for a in summary.alerts)
+    return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
+
+
+def alerts_to_send(summary: DaySummary, alerting: Alerting) -> list:
+    alerts = summary.alerts
+    if alerting.warnings == "digest" and summary.status != "critical":
+        return []  # warning-only days wait for `runner.py digest`
+    return alerts
+
+
+def already_sent(conn: sa.Connection, day: str, channel: str, fp: str) -> bool:
+    return bool(conn.execute(sa.text(
+        """SELECT 1 FROM monitor.notifications WHERE data_date = :d AND channel = :c AND fingerprint = :f
+           AND status = 'sent' LIMIT 1"""), {"d": day, "c": channel, "f": fp}).scalar())
+
+
+def record(conn: sa.Connection, summary: DaySummary, channel: str, status: str, fp: str, attempts: int,
+           error: str | None) -> None:
+    conn.execute(sa.text(
+        """INSERT INTO monitor.notifications (run_id, data_date, channel, status, fingerprint, attempts, error)
+           VALUES (:r, :d, :c, :s, :f, :a, :e)"""),
+        {"r": summary.run_id, "d": summary.date, "c": channel, "s": status, "f": fp, "a": attempts, "e": error})
+
+
+def deliver(send, alerting: Alerting) -> tuple[bool, int, str | None]:
+    """Call ``send`` until it succeeds or retries run out. Returns (ok, attempts, last error)."""
+    error = None
+    for attempt in range(1, alerting.retries + 2):
+        try:
+            send()
+            return True, attempt, None
+        except Exception as exc:  # every failure mode of a network peer ends up here
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            log.warning("notification attempt %d failed: %s", attempt, error)
+            if attempt <= alerting.retries:
+                time.sleep(alerting.backoff_seconds * 2 ** (attempt - 1))
+    return False, alerting.retries + 1, error
+
+
+# --- Slack -----------------------------------------------------------------------------------
+
+def slack_blocks(summary: DaySummary, alerts: list, docs_url: str) -> dict:
+    icon = {"critical": ":red_circle:", "warning": ":large_yellow_circle:"}.get(summary.status, ":white_check_mark:")
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Event data {summary.date}: {summary.status.upper()}"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": (
+            f"{icon} *{len(alerts)} failed check(s)* on {summary.date} "
+            f"(run `{summary.run_id}`, {len(summary.results)} checks)")}},
+    ]
+    for a in alerts[:45]:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
+            f"*{a.check}* ({a.severity}, {a.category})\n{a.message}\n"
+            f"observed: `{a.observed}` expected: `{a.expected}`"
+            + (f" baseline: `{a.baseline:.4g}`" if a.baseline is not None else ""))}})
+    if docs_url:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{docs_url}|Data Docs for {summary.date}>"}]})
+    text = f"Event data {summary.date}: {summary.status} ({len(alerts)} failed checks)"
+    return {"text": text, "blocks": blocks}
+
+
+def post_json(url: str, payload: dict, timeout: float) -> None:
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            resp.read()
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"webhook answered HTTP {exc.code}") from None
+    except urllib.error.URLError as exc:
+        raise DeliveryError(f"webhook unreachable: {exc.reason}") from None
+    except (TimeoutError, OSError) as exc:
+        raise DeliveryError(f"webhook unreachable: {type(exc).__name__}") from None
+
+
+# --- email -----------------------------------------------------------------------------------
+
+def email_message(summary: DaySummary, alerts: list, docs_url: str, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"[{summary.status.upper()}] event data {summary.date}: {len(alerts)} failed check(s)"
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    lines = [f"Event data {summary.date}: {summary.status.upper()} (run {summary.run_id})", ""]
+    for a in alerts:
+        lines += [f"- {a.check} ({a.severity}, {a.category}): {a.message}",
+                  f"  observed: {a.observed}  expected: {a.expected}"]
+    if docs_url:
+        lines += ["", f"Data Docs: {docs_url}"]
+    msg.set_content("\n".join(lines))
+    rows = "".join(
+        f"<tr><td>{html.escape(a.check)}</td><td>{a.severity}</td><td>{a.category}</td>"
+        f"<td>{html.escape(a.message)}</td><td>{html.escape(str(a.observed))}</td><td>{html.escape(a.expected)}</td></tr>"
+        for a in alerts)
+    link = f'<p><a href="{html.escape(docs_url)}">Data Docs</a></p>' if docs_url else ""
+    msg.add_alternative(
+        f"<h2>Event data {summary.date}: {summary.status.upper()}</h2>"
+        f"<table border='1' cellpadding='4'><tr><th>check</th><th>severity</th><th>category</th><th>message</th>"
+        f"<th>observed</th><th>expected</th></tr>{rows}</table>{link}", subtype="html")
+    return msg
+
+
+def send_email(secrets: Secrets, alerting: Alerting, msg: EmailMessage) -> None:
+    try:
+        with smtplib.SMTP(secrets.smtp_host, secrets.smtp_port, timeout=alerting.timeout_seconds) as smtp:
+            if alerting.smtp_starttls:
+                smtp.starttls()
+            if secrets.smtp_user:
+                smtp.login(secrets.smtp_user, secrets.smtp_password.get_secret_value() if secrets.smtp_password else "")
+            smtp.send_message(msg)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"SMTP {secrets.smtp_host}:{secrets.smtp_port} failed: {type(exc).__name__}") from None

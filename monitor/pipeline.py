@@ -1,0 +1,74 @@
+"""One day's run: metrics pass, GX checkpoint, results stored. Runs of a day never interleave."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+import sqlalchemy as sa
+
+from monitor import database, gx_project, notify, results_store
+from monitor.backends import postgres as backend
+from monitor.errors import InfrastructureError
+from monitor.settings import Settings
+from monitor.summary import DaySummary, summarize
+
+log = logging.getLogger(__name__)
+
+
+def new_run_id(day: dt.date, now: dt.datetime) -> str:
+    return f"{day.isoformat()}T{now:%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def init(settings: Settings) -> None:
+    eng = database.engine()
+    backend.apply_schema(eng)
+    gx_project.point_at_day(database.database_url(), None)
+    gx_project.sync(gx_project.context(), settings)
+
+
+def run_day(day: dt.date, settings: Settings, renotify: bool = False) -> DaySummary:
+    eng = database.engine()
+    url = database.database_url()
+    with eng.connect() as lock:
+        # session-level lock: a second run of the same day waits here, then runs after
+        lock.execute(sa.text("SELECT pg_advisory_lock(hashtext('monitor.run'), hashtext(:d))"), {"d": str(day)})
+        lock.commit()
+        try:
+            return _run_locked(eng, url, day, settings, renotify)
+        finally:
+            lock.execute(sa.text("SELECT pg_advisory_unlock(hashtext('monitor.run'), hashtext(:d))"), {"d": str(day)})
+            lock.commit()
+
+
+def _run_locked(eng, url, day, settings, renotify) -> DaySummary:
+    with eng.begin() as conn:
+        backend.compute_day_metrics(conn, day, settings)
+    now = dt.datetime.now(dt.timezone.utc)
+    run_id = new_run_id(day, now)
+    with eng.begin() as conn:
+        results_store.start_run(conn, run_id, day)
+    gx_project.point_at_day(url, day, settings.baseline.exclude_critical_days)
+    ctx = gx_project.context()
+    gx_project.sync(ctx, settings)
+    token = notify.run_options.set(notify.RunOptions(renotify=renotify, docs_url=docs_url(settings)))
+    try:
+        result = gx_project.run_checkpoint(ctx, settings, run_id, now)
+    except Exception as exc:
+        if isinstance(exc, InfrastructureError):
+            raise
+        raise InfrastructureError(f"checkpoint failed for {day}: {type(exc).__name__}: {str(exc)[:300]}") from exc
+    finally:
+        notify.run_options.reset(token)
+    summary = summarize(result)
+    with eng.begin() as conn:
+        if not results_store.is_stored(conn, run_id):  # the store action failed: never lose results
+            log.error("results action did not store run %s; storing now", run_id)
+            results_store.store(conn, summary)
+    return summary
+
+
+def docs_url(settings: Settings) -> str:
+    base = settings.alerting.docs_base_url
+    return base.rstrip("/") + "/index.html" if base else gx_project.docs_index().as_uri()

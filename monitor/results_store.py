@@ -1,0 +1,74 @@
+"""monitor.runs and monitor.monitoring_results: what every run found, kept for good."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import sqlalchemy as sa
+
+from monitor.summary import DaySummary
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def start_run(conn: sa.Connection, run_id: str, day: dt.date) -> None:
+    conn.execute(sa.text("INSERT INTO monitor.runs (run_id, day) VALUES (:r, :d)"), {"r": run_id, "d": day})
+
+
+def store(conn: sa.Connection, summary: DaySummary) -> None:
+    """Write every check of the run and close the run row. Idempotent per run_id."""
+    rows = [{"run_id": summary.run_id, "run_time": summary.run_time, "data_date": summary.date,
+             "suite": r.suite, "check_name": r.check, "category": r.category, "severity": r.severity,
+             "status": r.status, "observed": _text(r.observed), "expected": r.expected, "low": r.low,
+             "high": r.high, "baseline": r.baseline, "message": r.message,
+             "details": json.dumps(r.details, default=str)} for r in summary.results]
+    if rows:
+        conn.execute(sa.text(
+            """INSERT INTO monitor.monitoring_results
+               (run_id, run_time, data_date, suite, check_name, category, severity, status, observed, expected,
+                expected_low, expected_high, baseline, message, details)
+               VALUES (:run_id, :run_time, :data_date, :suite, :check_name, :category, :severity, :status,
+                       :observed, :expected, :low, :high, :baseline, :message, CAST(:details AS jsonb))
+               ON CONFLICT DO NOTHING"""), rows)
+    body = summary.to_json()
+    conn.execute(sa.text(
+        """INSERT INTO monitor.runs (run_id, day, started_at) VALUES (:r, :d, :t) ON CONFLICT (run_id) DO NOTHING"""),
+        {"r": summary.run_id, "d": summary.date, "t": summary.run_time})
+    conn.execute(sa.text(
+        """UPDATE monitor.runs SET finished_at = now(), status = :s, checks = :c, passed = :p, skipped = :k, alerts = :a
+           WHERE run_id = :r"""),
+        {"s": body["status"], "c": body["checks"], "p": body["passed"], "k": body["skipped"],
+         "a": len(body["alerts"]), "r": summary.run_id})
+
+
+def is_stored(conn: sa.Connection, run_id: str) -> bool:
+    return bool(conn.execute(sa.text("SELECT finished_at IS NOT NULL FROM monitor.runs WHERE run_id = :r"),
+                             {"r": run_id}).scalar())
+
+
+def stored_summary_json(conn: sa.Connection, run_id: str) -> dict:
+    """The contract's summary object, rebuilt from stored rows (status never re-runs checks)."""
+    run = conn.execute(sa.text("SELECT day, status FROM monitor.runs WHERE run_id = :r"), {"r": run_id}).one()
+    rows = conn.execute(sa.text(
+        """SELECT check_name, category, severity, status, observed, expected, message
+           FROM monitor.monitoring_results WHERE run_id = :r ORDER BY suite, check_name"""), {"r": run_id}).all()
+    alerts = [{"check": c, "category": cat, "severity": sev, "message": msg,
+               "observed": _parse(obs), "expected": exp}
+              for c, cat, sev, st, obs, exp, msg in rows if st in ("warning", "critical", "error")]
+    return {"date": str(run.day), "status": run.status, "alerts": alerts, "checks": len(rows),
+            "passed": sum(r[3] == "pass" for r in rows), "skipped": sum(r[3] == "skipped" for r in rows),
+            "run_id": run_id}
+
+
+def _parse(text):
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -1,0 +1,122 @@
+"""All settings in one validated model, loaded once from ``monitor.toml``.
+
+Defaults are the contract's thresholds (CONTRACT.md section 4), so an empty or
+missing file gives the contract's behaviour. Secrets never live here: they come
+from the environment (see ``secrets_from_env``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from monitor.errors import UsageError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(_Strict):
+    # volume
+    total_events_warn_pct: float = Field(20.0, gt=0)  # outside +-20% of the 7-day average
+    total_events_critical_drop_pct: float = Field(50.0, gt=0)
+    page_view_drop_warn_pct: float = Field(25.0, gt=0)
+    sessions_warn_pct: float = Field(20.0, gt=0)
+    event_type_drop_warn_pct: float = Field(50.0, gt=0)
+    # field health
+    malformed_json_critical_pct: float = Field(1.0, ge=0)
+    future_tolerance_minutes: int = Field(5, ge=0)
+    # duplicates
+    duplicate_spike_critical_pct: float = Field(20.0, gt=0)
+    duplicate_spike_min_rows: int = Field(10, ge=0)  # absolute floor: smaller rises page nobody
+    # funnel
+    funnel_drop_warn_pct: float = Field(50.0, gt=0)
+    revenue_drop_warn_pct: float = Field(50.0, gt=0)
+    # mixes: Jensen-Shannon distance (base 2, 0..1)
+    channel_mix_max_distance: float = Field(0.15, gt=0, le=1)
+    utm_source_mix_max_distance: float = Field(0.2, gt=0, le=1)
+    device_mix_max_distance: float = Field(0.15, gt=0, le=1)
+    # session integrity
+    session_duration_warn_pct: float = Field(25.0, gt=0)
+    page_depth_warn_pct: float = Field(25.0, gt=0)
+
+
+class Baseline(_Strict):
+    window_days: int = Field(7, ge=1, le=90)
+    min_history_days: int = Field(3, ge=1)
+    exclude_critical_days: bool = True
+
+
+class Sessions(_Strict):
+    inactivity_minutes: int = Field(30, ge=1)
+
+
+class Alerting(_Strict):
+    warnings: str = Field("immediate", pattern="^(immediate|digest)$")
+    retries: int = Field(3, ge=0, le=10)
+    backoff_seconds: float = Field(0.5, ge=0)
+    timeout_seconds: float = Field(5.0, gt=0)
+    smtp_starttls: bool = False
+    docs_base_url: str = ""  # prefix for Data Docs links in messages; empty = local file path
+
+
+class Settings(_Strict):
+    known_events: tuple[str, ...] = ("page_viewed", "add_to_cart", "checkout_started", "purchase")
+    required_columns: tuple[str, ...] = ("client_id", "timestamp", "event_name", "event_data")
+    thresholds: Thresholds = Thresholds()
+    baseline: Baseline = Baseline()
+    sessions: Sessions = Sessions()
+    alerting: Alerting = Alerting()
+
+
+class Secrets(_Strict):
+    slack_webhook_url: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    email_from: str | None = None
+    email_to: tuple[str, ...] = ()
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("MONITOR_CONFIG", PROJECT_ROOT / "monitor.toml"))
+
+
+@functools.lru_cache(maxsize=None)
+def load(path: Path | None = None) -> Settings:
+    """Read and validate the config file once; a bad file is a usage error."""
+    path = path or config_path()
+    if not path.exists():
+        return Settings()
+    try:
+        return Settings.model_validate(tomllib.loads(path.read_text()))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config {path}: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"config {path}: {where}: {first['msg']}") from None
+
+
+def secrets_from_env() -> Secrets:
+    env = os.environ
+    try:
+        return Secrets(
+            slack_webhook_url=env.get("SLACK_WEBHOOK_URL") or None,
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=int(env.get("SMTP_PORT") or 25),
+            smtp_user=env.get("SMTP_USER") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            email_from=env.get("ALERT_EMAIL_FROM") or None,
+            email_to=tuple(a.strip() for a in env.get("ALERT_EMAIL_TO", "").split(",") if a.strip()),
+        )
+    except (ValueError, ValidationError):
+        raise UsageError("SMTP_PORT must be a port number") from None
