@@ -63,13 +63,11 @@ class ExpectDayMetricToMatchBaseline(BatchExpectation):
         high = avg * (1 + self.max_rise_pct / 100) if self.max_rise_pct is not None else None
         outside = (low is not None and observed < low) or (high is not None and observed > high)
         success = not (outside and abs(observed - avg) >= self.min_abs_change)
-        change = (observed - avg) / avg * 100 if avg else float("inf") if observed else 0.0
+        change = (observed - avg) / avg * 100 if avg else None
         expected = " and ".join(x for x in (low is not None and f">= {b.fmt(low)}",
                                            high is not None and f"<= {b.fmt(high)}") if x)
-        direction = "up" if change >= 0 else "down"
-        message = (f"{label} = {b.fmt(observed)} on {day} ({self.window_days}-day avg {b.fmt(avg)}, "
-                   f"{direction} {abs(change):.0f}%)" if avg else
-                   f"{label} = {b.fmt(observed)} on {day} ({self.window_days}-day avg 0)")
+        message = f"{label} = {b.fmt(observed)} on {day} ({self.window_days}-day avg {b.fmt(avg)}"
+        message += f", {'up' if change >= 0 else 'down'} {abs(change):.0f}%)" if change is not None else ")"
         if not success:
             message += f", expected {expected}"
             if self.hint:

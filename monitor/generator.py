@@ -98,7 +98,8 @@ CATALOG: dict[str, Incident] = {i.name: i for i in [
     Incident("bot_burst", "a crawler floods page views", (_e("total_events_shift", "volume", "warning"),
                                                            _e("page_depth", "session", "warning")), True),
     Incident("broken_utm", "UTM parameters stripped from paid links", (_e("channel_mix", "traffic_source", "warning"),), True),
-    Incident("lost_mobile_tracking", "mobile devices stop sending events", (_e("device_mix", "session", "warning"),), True),
+    Incident("lost_mobile_tracking", "mobile devices stop sending events",
+             (_e("device_mix", "session", "warning"), _e("total_events_drop", "volume", "critical")), True),
     Incident("fragmented_sessions", "the cookie is reset on every page", (_e("sessions_shift", "volume", "warning"),
                                                                          _e("page_depth", "session", "warning")), True),
 ]}

@@ -123,4 +123,8 @@ def checkpoint(ctx, settings: Settings):
 
 def run_checkpoint(ctx, settings: Settings, run_id: str, run_time: dt.datetime):
     cp = checkpoint(ctx, settings)
-    return cp.run(run_id=RunIdentifier(run_name=run_id, run_time=run_time))
+    try:
+        return cp.run(run_id=RunIdentifier(run_name=run_id, run_time=run_time))
+    finally:
+        # the engine is bound to this day's session settings: never reuse or leak it
+        ctx.data_sources.get(DATASOURCE).get_execution_engine().engine.dispose()

@@ -132,6 +132,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         )
         days = {str(d): n for d, n in sorted(cur.fetchall())}
         cur.execute("UPDATE events.loads SET row_count = %s WHERE load_id = %s", (rows, load_id))
+        cur.execute("ANALYZE events.raw_events")  # fresh statistics for the day's metrics pass
         raw.commit()
     except UsageError:
         raw.rollback()
@@ -158,8 +159,8 @@ def _stage_csv(cur, path: Path, columns: list[str], required: list[str]) -> int:
     extras = [c for c in columns if c not in required]
     if extras:
         pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', \"{c}\"" for c in extras)
-        cur.execute(f"ALTER TABLE stage ADD COLUMN extra jsonb")
-        cur.execute(f"UPDATE stage SET extra = jsonb_strip_nulls(jsonb_build_object({pairs}))")
+        cur.execute("ALTER TABLE stage ADD COLUMN extra jsonb")
+        cur.execute(f"UPDATE stage SET extra = nullif(jsonb_strip_nulls(jsonb_build_object({pairs})), '{{}}'::jsonb)")
     return 0
 
 
@@ -167,7 +168,7 @@ def _stage_jsonl(cur, path: Path, required: list[str]) -> tuple[list[str], int]:
     cur.execute("CREATE TEMP TABLE stage_lines (line_no bigint GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP")
     with path.open("rb") as fh:
         cur.copy_expert(_RAW_LINE_COPY.replace("stage (line)", "stage_lines (line)"), fh)
-    cur.execute("DELETE FROM stage_lines WHERE btrim(line) = ''")
+    cur.execute("DELETE FROM stage_lines WHERE coalesce(btrim(line), '') = ''")
     cur.execute(
         "CREATE TEMP TABLE stage_json ON COMMIT DROP AS SELECT line_no, line,"
         " CASE WHEN line IS JSON OBJECT THEN line::jsonb END AS j FROM stage_lines"

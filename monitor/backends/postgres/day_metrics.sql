@@ -59,31 +59,31 @@ numbered AS (
     FROM hits
 ),
 landing AS (
-    SELECT n.client_id, n.seq,
-           monitor.channel_of(coalesce(n.data->>'utm_source', monitor.url_param(n.data->>'page_url', 'utm_source')),
-                              coalesce(n.data->>'utm_medium', monitor.url_param(n.data->>'page_url', 'utm_medium')),
-                              n.data->>'referrer', n.data->>'page_url') AS channel,
-           lower(coalesce(n.data->>'utm_source', monitor.url_param(n.data->>'page_url', 'utm_source'), '(none)')) AS utm_source,
-           coalesce(lower(nullif(n.data->>'device_type', '')), ua.device_type, 'unknown') AS device
+    -- channel, source and device of each session come from its first hit
+    SELECT n.*,
+           CASE WHEN n.starts THEN monitor.channel_of(
+               coalesce(n.data->>'utm_source', monitor.url_param(n.data->>'page_url', 'utm_source')),
+               coalesce(n.data->>'utm_medium', monitor.url_param(n.data->>'page_url', 'utm_medium')),
+               n.data->>'referrer', n.data->>'page_url') END AS channel,
+           CASE WHEN n.starts THEN lower(coalesce(n.data->>'utm_source',
+               monitor.url_param(n.data->>'page_url', 'utm_source'), '(none)')) END AS utm_source,
+           CASE WHEN n.starts THEN coalesce(lower(nullif(n.data->>'device_type', '')), ua.device_type, 'unknown')
+           END AS device
     FROM numbered n
-    LEFT JOIN monitor.user_agents ua ON ua.user_agent = n.data->>'user_agent'
-    WHERE n.starts
-),
-sessions AS (
-    SELECT coalesce('s:' || (n.data->>'session_id'), 'c:' || n.client_id || ':' || n.seq) AS session_key,
-           min(n.client_id) AS client_id, min(n.seq) AS seq,
-           extract(epoch FROM max(n.ts) - min(n.ts)) AS duration_s,
-           count(*) FILTER (WHERE n.event_name = 'page_viewed') AS pages,
-           bool_or(n.event_name = 'add_to_cart') AS cart,
-           bool_or(n.event_name = 'checkout_started') AS checkout,
-           bool_or(n.event_name = 'purchase') AS purchase
-    FROM numbered n
-    GROUP BY 1
+    LEFT JOIN monitor.user_agents ua ON n.starts AND ua.user_agent = n.data->>'user_agent'
 ),
 sess AS (
-    SELECT s.*, coalesce(l.channel, 'Direct') AS channel, coalesce(l.utm_source, '(none)') AS utm_source,
-           coalesce(l.device, 'unknown') AS device
-    FROM sessions s LEFT JOIN landing l USING (client_id, seq)
+    SELECT coalesce('s:' || (data->>'session_id'), 'c:' || client_id || ':' || seq) AS session_key,
+           extract(epoch FROM max(ts) - min(ts)) AS duration_s,
+           count(*) FILTER (WHERE event_name = 'page_viewed') AS pages,
+           bool_or(event_name = 'add_to_cart') AS cart,
+           bool_or(event_name = 'checkout_started') AS checkout,
+           bool_or(event_name = 'purchase') AS purchase,
+           coalesce(min(channel), 'Direct') AS channel,
+           coalesce(min(utm_source), '(none)') AS utm_source,
+           coalesce(min(device), 'unknown') AS device
+    FROM landing
+    GROUP BY 1
 ),
 sess_totals AS (
     SELECT count(*) AS sessions,

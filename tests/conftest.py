@@ -1,0 +1,132 @@
+"""Fixtures: a real embedded PostgreSQL, a fresh database per test, a private GX project.
+
+Every fixture that changes process-wide state (database override, environment,
+GX root) puts it back afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from monitor import database, generator, loader, pipeline, settings
+from monitor.settings import PROJECT_ROOT
+
+HISTORY_START = dt.date(2026, 10, 1)
+HISTORY_DAYS = 14
+INCIDENT_DAY = HISTORY_START + dt.timedelta(days=HISTORY_DAYS)
+
+
+@pytest.fixture(scope="session")
+def state_dir():
+    # outside root's home: the embedded server's OS user must traverse its parents
+    path = Path(tempfile.mkdtemp(prefix="monitor-tests-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server_url(state_dir):
+    return database.embedded_url(state_dir)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gx_root(state_dir):
+    """A private copy of the GX project, so tests never write into the repo's gx/."""
+    root = state_dir / "gxproject"
+    (root / "gx").mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "gx" / "great_expectations.yml", root / "gx" / "great_expectations.yml")
+    old = os.environ.get("MONITOR_GX_ROOT")
+    os.environ["MONITOR_GX_ROOT"] = str(root)
+    yield root
+    if old is None:
+        os.environ.pop("MONITOR_GX_ROOT", None)
+    else:
+        os.environ["MONITOR_GX_ROOT"] = old
+
+
+def _admin(server_url):
+    return sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+
+
+def create_database(server_url: str, template: str | None = None) -> str:
+    name = "t_" + uuid.uuid4().hex[:12]
+    eng = _admin(server_url)
+    with eng.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
+    eng.dispose()
+    return name
+
+
+def drop_database(server_url: str, name: str) -> None:
+    eng = _admin(server_url)
+    with eng.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    eng.dispose()
+
+
+@pytest.fixture
+def use_database(server_url):
+    """Factory: point the monitor at a new database (optionally copied from a template)."""
+    created = []
+
+    def make(template: str | None = None) -> str:
+        name = create_database(server_url, template)
+        created.append(name)
+        url = database.with_database(server_url, name)
+        database.use(url)
+        return url
+
+    yield make
+    database.use(None)
+    for name in created:
+        database._engine(database.with_database(server_url, name)).dispose()
+        drop_database(server_url, name)
+
+
+@pytest.fixture
+def db(use_database):
+    """A fresh, initialised database; returns its SQLAlchemy URL."""
+    url = use_database()
+    pipeline.init(settings.load())
+    return url
+
+
+@pytest.fixture(scope="session")
+def history_template(server_url, state_dir, gx_root):
+    """A database holding 14 clean days, loaded and run: copied by tests that need history."""
+    name = create_database(server_url)
+    url = database.with_database(server_url, name)
+    database.use(url)
+    s = settings.load()
+    pipeline.init(s)
+    files = generator.write_dataset(state_dir / "history", HISTORY_START, HISTORY_DAYS, seed=11)
+    verdicts = {}
+    for day, path in files:
+        loader.load_file(database.engine(), s, path, day)
+        verdicts[day] = pipeline.run_day(day, s).status
+    database._engine(url).dispose()
+    database.use(None)
+    yield name, verdicts
+    drop_database(server_url, name)
+
+
+@pytest.fixture
+def with_history(use_database, history_template):
+    template, _ = history_template
+    return use_database(template)
+
+
+def load_day(tmp_path: Path, day: dt.date, incidents: tuple[str, ...] = (), seed: int = 99,
+             sessions: int = 1500) -> Path:
+    gen = generator.Generator(seed=seed, sessions_per_day=sessions)
+    path = generator.write_csv(tmp_path / f"events_{day}.csv", gen.day_rows(day, incidents), incidents)
+    loader.load_file(database.engine(), settings.load(), path, day)
+    return path

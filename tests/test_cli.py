@@ -1,0 +1,110 @@
+"""The CLI as a user meets it: real processes, exit codes, one-line errors, --json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from monitor import settings
+from monitor.settings import PROJECT_ROOT
+from tests.conftest import load_day
+
+
+def runner(*args, url: str | None = None, env: dict | None = None):
+    full_env = dict(os.environ, **(env or {}))
+    if url:
+        full_env["DATABASE_URL"] = url
+    return subprocess.run([sys.executable, str(PROJECT_ROOT / "runner.py"), *args], capture_output=True,
+                          text=True, env=full_env, timeout=300)
+
+
+def _one_line_error(proc, code: int, fragment: str):
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and fragment in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["run", "--date", "2026-13-01"], "bad date '2026-13-01'"),
+    (["run", "--date", "yesterday"], "bad date 'yesterday'"),
+    (["backfill", "--start", "2026-11-02", "--end", "2026-11-01"], "is before --start"),
+    (["run"], "required"),
+    (["frobnicate"], "invalid choice"),
+], ids=["month-13", "word", "reversed-range", "missing-date", "unknown-command"])
+def test_usage_errors_exit_2_with_one_line(args, fragment, db):
+    _one_line_error(runner(*args, url=db), 2, fragment)
+
+
+def test_missing_file_exits_2(db, tmp_path):
+    _one_line_error(runner("load", str(tmp_path / "missing.csv"), url=db), 2, "no such file")
+
+
+def test_unreadable_csv_exits_2(db, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text('client_id,timestamp,event_name,event_data\nc1,"unterminated\n')
+    _one_line_error(runner("load", str(bad), "--date", "2026-11-01", url=db), 2, "unreadable CSV")
+
+
+def test_bad_config_exits_2(db, tmp_path):
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text("[thresholds]\nno_such_threshold = 3\n")
+    _one_line_error(runner("status", url=db, env={"MONITOR_CONFIG": str(cfg)}), 2, "no_such_threshold")
+
+
+def test_unreachable_database_exits_3_without_password(tmp_path):
+    url = "postgresql://monitor:s3cret-pw@127.0.0.1:1/events"
+    proc = runner("status", url=url)
+    _one_line_error(proc, 3, "database unreachable")
+    assert "s3cret-pw" not in proc.stderr + proc.stdout
+
+
+def test_run_json_gate_and_status(db, tmp_path):
+    load_day(tmp_path, __import__("datetime").date(2026, 11, 20), ("zero_purchase",))
+    proc = runner("run", "--date", "2026-11-20", "--json", url=db)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    body = json.loads(lines[0])
+    assert set(body) == {"date", "status", "alerts", "checks", "passed", "skipped", "run_id"}
+    assert body["date"] == "2026-11-20" and body["status"] == "critical"
+    zero = [a for a in body["alerts"] if a["check"] == "zero_purchase"][0]
+    assert zero == {"check": "zero_purchase", "category": "volume", "severity": "critical",
+                    "message": zero["message"], "observed": 0, "expected": ">= 1"}
+    assert zero["message"].startswith("purchase events = 0 on 2026-11-20")
+    assert body["checks"] == body["passed"] + body["skipped"] + len(body["alerts"])
+
+    status = runner("status", "--date", "2026-11-20", "--json", url=db)
+    assert status.returncode == 1  # the latest stored verdict is critical: the gate stays shut
+    entry = json.loads(status.stdout)
+    assert entry["latest"] == {"status": "critical", "run_id": body["run_id"], "alerts": len(body["alerts"])}
+    assert entry["rows"] > 1000 and entry["loads"] == 1
+
+    full = json.loads(runner("status", "--json", url=db).stdout)
+    assert [d["date"] for d in full["days"]] == ["2026-11-20"]
+    assert full["database"].startswith("postgresql")
+
+    never = runner("status", "--date", "2026-11-21", "--json", url=db)
+    assert never.returncode == 1 and json.loads(never.stdout)["latest"] is None
+
+
+def test_warning_passes_unless_fail_on_warning(db, tmp_path):
+    import datetime as dt
+
+    load_day(tmp_path, dt.date(2026, 11, 20), ("unknown_event_name",))
+    assert runner("run", "--date", "2026-11-20", url=db).returncode == 0
+    assert runner("run", "--date", "2026-11-20", "--fail-on", "warning", url=db).returncode == 1
+
+
+def test_settings_defaults_are_the_contract():
+    t = settings.Settings().thresholds
+    assert (t.total_events_warn_pct, t.total_events_critical_drop_pct, t.page_view_drop_warn_pct) == (20, 50, 25)
+    assert (t.malformed_json_critical_pct, t.duplicate_spike_critical_pct, t.funnel_drop_warn_pct) == (1, 20, 50)
+    assert (t.session_duration_warn_pct, t.page_depth_warn_pct) == (25, 25)
+    assert settings.Settings().sessions.inactivity_minutes == 30
+    assert settings.Settings().baseline.window_days == 7 and settings.Settings().baseline.min_history_days == 3

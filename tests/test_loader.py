@@ -1,0 +1,110 @@
+"""`load`: rows kept as received, COPY in one transaction, duplicates refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from monitor import database, loader, settings
+from monitor.errors import UsageError
+
+DAY = dt.date(2026, 11, 3)
+
+
+def _rows(sql: str, **params):
+    with database.engine().connect() as conn:
+        return conn.execute(sa.text(sql), params).all()
+
+
+def _load(path, day=DAY, force=False):
+    return loader.load_file(database.engine(), settings.load(), path, day, force)
+
+
+def test_csv_keeps_bad_rows_and_extra_columns(db, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text(
+        "client_id,timestamp,event_name,event_data,debug\n"
+        'c1,2026-11-03T10:00:00Z,page_viewed,"{""page_url"":""https://s.example/""}",x\n'
+        ',not-a-time,purchase,{broken,\n'
+        'c3,2026-11-03T11:00:00+02:00,,"{}",y\n')
+    report = _load(path)
+    assert report.rows == 3 and report.extra_columns == ("debug",) and report.missing_columns == ()
+    rows = _rows('SELECT client_id, "timestamp", event_name, event_data, extra FROM events.raw_events ORDER BY line_no')
+    assert tuple(rows[1]) == (None, "not-a-time", "purchase", "{broken", None)  # kept as received
+    assert rows[0].extra == {"debug": "x"}
+    assert rows[2].event_name is None and rows[2].extra == {"debug": "y"}
+
+
+def test_jsonl_keeps_lines_that_are_not_json(db, tmp_path):
+    path = tmp_path / "e.jsonl"
+    lines = [json.dumps({"client_id": "c1", "timestamp": "2026-11-03T10:00:00Z", "event_name": "purchase",
+                         "event_data": {"revenue": 10.5}, "shop": "eu"}),
+             "{this is not json",
+             "",
+             json.dumps({"client_id": "c2", "timestamp": "2026-11-03T10:01:00Z", "event_name": "page_viewed",
+                         "event_data": "{\"page_url\": \"https://s.example/?a=\\\\b\"}"})]
+    path.write_text("\n".join(lines) + "\n")
+    report = _load(path)
+    assert report.rows == 3 and report.unparsed_lines == 1
+    rows = _rows('SELECT client_id, event_data, extra FROM events.raw_events ORDER BY line_no')
+    assert json.loads(rows[0].event_data) == {"revenue": 10.5}
+    assert rows[0].extra == {"shop": "eu"}
+    assert rows[1].client_id is None and rows[1].extra == {"_unparsed_line": "{this is not json"}
+    assert json.loads(rows[2].event_data)["page_url"].endswith("a=\\b")
+
+
+def test_missing_column_still_loads(db, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("client_id,timestamp,event_name\nc1,2026-11-03T10:00:00Z,page_viewed\n")
+    report = _load(path)
+    assert report.rows == 1 and report.missing_columns == ("event_data",)
+
+
+def test_same_file_twice_is_refused_unless_forced(db, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("client_id,timestamp,event_name,event_data\nc1,2026-11-03T10:00:00Z,page_viewed,{}\n")
+    _load(path)
+    with pytest.raises(UsageError, match="already loaded"):
+        _load(path)
+    assert _load(path, force=True).rows == 1
+    assert _rows("SELECT count(*) FROM events.raw_events")[0][0] == 2
+
+
+def test_failed_load_leaves_no_partial_day(db, tmp_path):
+    path = tmp_path / "e.csv"
+    good = "c1,2026-11-03T10:00:00Z,page_viewed,{}\n" * 1000
+    path.write_text("client_id,timestamp,event_name,event_data\n" + good + "c2,x,y,z,EXTRA,FIELDS\n")
+    with pytest.raises(UsageError, match="unreadable CSV"):
+        _load(path)
+    assert _rows("SELECT count(*) FROM events.raw_events")[0][0] == 0
+    assert _rows("SELECT count(*) FROM events.loads")[0][0] == 0
+
+
+def test_without_date_rows_go_to_their_timestamp_day(db, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("client_id,timestamp,event_name,event_data\n"
+                    "c1,2026-11-03T23:30:00-02:00,page_viewed,{}\n"   # 2026-11-04 01:30 UTC
+                    "c2,2026-11-03T10:00:00Z,page_viewed,{}\n"
+                    "c3,garbage,page_viewed,{}\n")
+    report = _load(path, day=None)
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    assert report.days == {"2026-11-03": 1, "2026-11-04": 1, today: 1}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "empty file"),
+    ("a,a\n1,2\n", "duplicate column"),
+], ids=["empty", "duplicate-header"])
+def test_bad_files_are_usage_errors(db, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        _load(path)
+
+
+def test_missing_file_is_usage_error(db, tmp_path):
+    with pytest.raises(UsageError, match="no such file"):
+        _load(tmp_path / "nope.csv")
