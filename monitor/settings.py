@@ -90,10 +90,14 @@ def config_path() -> Path:
     return Path(os.environ.get("MONITOR_CONFIG", PROJECT_ROOT / "monitor.toml"))
 
 
+def load() -> Settings:
+    """The settings of this process: ``monitor.toml`` or ``$MONITOR_CONFIG``, read once."""
+    return load_file(config_path())
+
+
 @functools.lru_cache(maxsize=None)
-def load(path: Path | None = None) -> Settings:
-    """Read and validate the config file once; a bad file is a usage error."""
-    path = path or config_path()
+def load_file(path: Path) -> Settings:
+    """Read and validate one config file; a bad file is a usage error."""
     if not path.exists():
         return Settings()
     try:

@@ -1,0 +1,176 @@
+"""Benchmark a day's `runner.py run` against history size and a hand-written SQL pass.
+
+For a target day of 100k and of 1M events it times, in one session on one server:
+  * `python runner.py run --date D` (process start to exit), with 14 days of
+    history and again with 140 days (10x) in the table;
+  * the same run in-process (no interpreter start / imports), for the 1M target;
+  * one hand-written SQL pass computing the raw metrics (bench/raw_metrics_baseline.sql);
+  * `load` of the target day file (rows/s) and the run's peak RSS.
+History days hold 100k events each (copies of one generated day, timestamps shifted).
+
+Usage: python bench/run_bench.py [--sizes 100000,1000000] [--repeat 3]
+Writes bench/results/latest.md and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from monitor import database, generator, loader, pipeline, settings  # noqa: E402
+
+TARGET = dt.date(2026, 6, 30)
+HISTORY_EVENTS = 100_000
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def cli_run(url: str) -> None:
+    env = dict(os.environ, DATABASE_URL=url)
+    proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), "run", "--date", str(TARGET), "--json"],
+                          env=env, capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"run failed: {proc.stderr}")
+
+
+def child_peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def copy_history(conn, template_day: dt.date, days: list[dt.date]) -> None:
+    """Clone one loaded day into other partitions, shifting its timestamps."""
+    load_id = conn.execute(sa.text("SELECT min(load_id) FROM events.raw_events WHERE partition_date = :d"),
+                           {"d": template_day}).scalar()
+    for day in days:
+        shift = (day - template_day).days
+        conn.execute(sa.text(
+            """INSERT INTO events.raw_events (partition_date, load_id, line_no, client_id, "timestamp",
+                                              event_name, event_data, extra)
+               SELECT :day, load_id, line_no, client_id,
+                      to_char((events.parse_ts("timestamp") + make_interval(days => :shift)) AT TIME ZONE 'UTC',
+                              'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                      event_name, event_data, extra
+               FROM events.raw_events WHERE partition_date = :src"""),
+            {"day": day, "shift": shift, "src": template_day})
+        conn.execute(sa.text("INSERT INTO events.load_days (load_id, partition_date, row_count) "
+                             "SELECT :l, :day, count(*) FROM events.raw_events WHERE partition_date = :day"),
+                     {"l": load_id, "day": day})
+        conn.commit()
+    conn.execute(sa.text("ANALYZE events.raw_events"))
+    conn.commit()
+
+
+def bench_size(server: str, size: int, repeat: int, work: Path) -> dict:
+    name = f"bench_{size}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        c.execute(sa.text(f"CREATE DATABASE {name}"))
+    url = database.with_database(server, name)
+    database.use(url)
+    s = settings.load()
+    pipeline.init(s)
+    eng = database.engine()
+
+    first_hist = TARGET - dt.timedelta(days=14)
+    hist_file = work / f"history_{first_hist}.csv"
+    if not hist_file.exists():
+        gen = generator.Generator(seed=5, sessions_per_day=HISTORY_EVENTS * 1500 // 5000)
+        generator.write_csv(hist_file, gen.day_rows(first_hist))
+    loader.load_file(eng, s, hist_file, first_hist)
+    with eng.connect() as conn:
+        copy_history(conn, first_hist, [first_hist + dt.timedelta(days=i) for i in range(1, 14)])
+
+    target_file = work / f"target_{size}.csv"
+    if not target_file.exists():
+        gen = generator.Generator(seed=9, sessions_per_day=size * 1500 // 5000)
+        generator.write_csv(target_file, gen.day_rows(TARGET))
+    t0 = time.perf_counter()
+    report = loader.load_file(eng, s, target_file, TARGET)
+    load_s = time.perf_counter() - t0
+    for i in range(7, 0, -1):  # the baseline window the checks read
+        pipeline.run_day(TARGET - dt.timedelta(days=i), s)
+
+    sql = (HERE / "raw_metrics_baseline.sql").read_text()
+
+    def sql_pass():
+        with eng.connect() as conn:
+            conn.exec_driver_sql(sql, {"day": TARGET}).fetchall()
+
+    def in_process():
+        pipeline.run_day(TARGET, s)
+
+    out = {"size": report.rows, "load_s": load_s}
+    sql_pass()  # warm the cache like the runs after it
+    out["sql_14"] = timed(sql_pass, repeat)
+    out["cli_14"] = timed(lambda: cli_run(url), repeat)
+    out["inproc_14"] = timed(in_process, repeat)
+    out["rss_mb"] = child_peak_rss_mb()
+    with eng.connect() as conn:
+        older = [first_hist - dt.timedelta(days=i) for i in range(1, 127)]
+        copy_history(conn, first_hist, older)
+        out["history_rows_140"] = conn.execute(sa.text("SELECT count(*) FROM events.raw_events")).scalar()
+    out["sql_140"] = timed(sql_pass, repeat)
+    out["cli_140"] = timed(lambda: cli_run(url), repeat)
+    out["inproc_140"] = timed(in_process, repeat)
+    database._engine(url).dispose()
+    database.use(None)
+    with admin.connect() as c:
+        c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100000,1000000")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    state = Path(tempfile.mkdtemp(prefix="monitor-bench-", dir="/tmp"))
+    server = database.embedded_url(state)
+    work = state / "files"
+    work.mkdir()
+    results = [bench_size(server, int(n), args.repeat, work) for n in args.sizes.split(",")]
+    med = statistics.median
+    lines = [f"# bench {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, median of {args.repeat}", "",
+             "| target day | history | `run` process | `run` in-process | SQL pass | in-process / SQL | 140d / 14d (process) |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results:
+        for h in ("14", "140"):
+            ratio_hist = med(r[f"cli_{h}"]) / med(r["cli_14"])
+            lines.append(f"| {r['size']:,} | {h} days | {med(r[f'cli_{h}']):.2f} s | {med(r[f'inproc_{h}']):.2f} s | "
+                         f"{med(r[f'sql_{h}']):.2f} s | {med(r[f'inproc_{h}']) / med(r[f'sql_{h}']):.1f}x | "
+                         f"{ratio_hist:.2f} |")
+    lines.append("")
+    for r in results:
+        lines.append(f"- load of {r['size']:,} rows: {r['load_s']:.2f} s ({r['size'] / r['load_s']:,.0f} rows/s); "
+                     f"peak RSS of a `run` process: {r['rss_mb']:.0f} MB; rows in table at 140 days: "
+                     f"{r['history_rows_140']:,}")
+    text = "\n".join(lines) + "\n"
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "latest.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Alerts to real peers on loopback: Slack webhook, SMTP; failures, reruns, secrets."""
+
+from __future__ import annotations
+
+import email
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from monitor import database, gx_project, pipeline, settings
+from tests.conftest import INCIDENT_DAY, load_day
+from tests.peers import Mailbox, Webhook, closed_port_url, free_port
+
+SMTP_PASSWORD = "smtp-pa55-word"
+
+
+@pytest.fixture
+def fast_alerting(tmp_path, monkeypatch):
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text("[alerting]\nretries = 2\nbackoff_seconds = 0.05\ntimeout_seconds = 0.5\n")
+    monkeypatch.setenv("MONITOR_CONFIG", str(cfg))
+    return settings.load()
+
+
+@pytest.fixture
+def zero_purchase_day(with_history, tmp_path):
+    load_day(tmp_path, INCIDENT_DAY, ("zero_purchase",))
+    return INCIDENT_DAY
+
+
+def _rows(sql: str):
+    with database.engine().connect() as conn:
+        return conn.execute(sa.text(sql)).all()
+
+
+def _mail_env(monkeypatch, port: int):
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("ALERT_EMAIL_FROM", "monitor@shop.example")
+    monkeypatch.setenv("ALERT_EMAIL_TO", "data-team@shop.example,oncall@shop.example")
+
+
+def test_zero_purchase_day_notifies_once_with_numbers(zero_purchase_day, fast_alerting, monkeypatch):
+    with Webhook() as hook, Mailbox() as mail:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        _mail_env(monkeypatch, mail.port)
+        summary = pipeline.run_day(zero_purchase_day, fast_alerting)
+        assert summary.status == "critical"
+        assert len(hook.posts) == 1 and len(mail.messages) == 1
+
+        post = hook.posts[0]
+        text = str(post["blocks"])
+        assert post["blocks"][0]["type"] == "header" and str(zero_purchase_day) in post["blocks"][0]["text"]["text"]
+        zero = [b for b in post["blocks"] if "*zero_purchase*" in b.get("text", {}).get("text", "")]
+        assert len(zero) == 1
+        line = zero[0]["text"]["text"]
+        assert "observed: `0`" in line and "expected: `>= 1`" in line and "baseline: `" in line
+        assert "7-day avg" in line and "CRITICAL" in text.upper() and "Data Docs" in text
+
+        msg = email.message_from_bytes(mail.messages[0].content)
+        assert "CRITICAL" in msg["Subject"] and str(zero_purchase_day) in msg["Subject"]
+        parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in msg.walk() if not p.is_multipart()}
+        assert "zero_purchase" in parts["text/plain"] and "zero_purchase" in parts["text/html"]
+        assert sorted(mail.messages[0].rcpt_tos) == ["data-team@shop.example", "oncall@shop.example"]
+
+        # every check of the run is stored
+        stored = _rows(f"SELECT count(*) FROM monitor.monitoring_results WHERE run_id = '{summary.run_id}'")[0][0]
+        assert stored == len(summary.results) == 26
+
+        # a rerun with the same failures sends nothing new ...
+        pipeline.run_day(zero_purchase_day, fast_alerting)
+        assert len(hook.posts) == 1 and len(mail.messages) == 1
+        # ... unless asked to
+        pipeline.run_day(zero_purchase_day, fast_alerting, renotify=True)
+        assert len(hook.posts) == 2 and len(mail.messages) == 2
+    sent = _rows("SELECT channel, status FROM monitor.notifications ORDER BY sent_at")
+    assert sent == [("slack", "sent"), ("email", "sent"), ("slack", "sent"), ("email", "sent")]
+
+
+@pytest.mark.parametrize("peer", ["http-500", "hangs", "closed-port"])
+def test_dead_webhook_keeps_verdict_and_results(peer, zero_purchase_day, fast_alerting, monkeypatch):
+    hook = Webhook(status=500) if peer == "http-500" else Webhook(delay=2.0) if peer == "hangs" else None
+    if hook:
+        hook.__enter__()
+    try:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url if hook else closed_port_url())
+        summary = pipeline.run_day(zero_purchase_day, fast_alerting)
+    finally:
+        if hook:
+            hook.__exit__(None, None, None)
+    assert summary.status == "critical"
+    if hook:
+        assert hook.attempts == 3  # first try + 2 retries
+    stored = _rows(f"SELECT count(*) FROM monitor.monitoring_results WHERE run_id = '{summary.run_id}'")[0][0]
+    assert stored == len(summary.results)
+    status, attempts, error = _rows("SELECT status, attempts, error FROM monitor.notifications")[0]
+    assert (status, attempts) == ("failed", 3)
+    expected = {"http-500": "HTTP 500", "hangs": "unreachable", "closed-port": "unreachable"}[peer]
+    assert expected in error
+    # Data Docs still built after the failed notification (later actions ran)
+    assert gx_project.docs_index().exists()
+
+
+def test_bad_smtp_address_is_recorded_not_raised(zero_purchase_day, fast_alerting, monkeypatch):
+    _mail_env(monkeypatch, free_port())
+    summary = pipeline.run_day(zero_purchase_day, fast_alerting)
+    assert summary.status == "critical"
+    assert _rows("SELECT channel, status, attempts FROM monitor.notifications") == [("email", "failed", 3)]
+
+
+def test_secrets_never_written(zero_purchase_day, fast_alerting, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    with Webhook(status=500) as hook, Mailbox() as mail:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        _mail_env(monkeypatch, mail.port)
+        monkeypatch.setenv("SMTP_USER", "monitor")
+        monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+        pipeline.run_day(zero_purchase_day, fast_alerting)
+    secrets = ["s3cretToken", SMTP_PASSWORD]
+    haystacks = {"log": caplog.text}
+    for path in (gx_project.project_root() / "gx").rglob("*"):
+        if path.is_file():
+            haystacks[str(path)] = path.read_text(errors="ignore")
+    haystacks["results"] = str(_rows("SELECT * FROM monitor.monitoring_results"))
+    haystacks["notifications"] = str(_rows("SELECT * FROM monitor.notifications"))
+    haystacks["mail"] = "".join(m.content.decode(errors="ignore") for m in mail.messages)
+    leaks = [(where, s) for where, text in haystacks.items() for s in secrets if s in text]
+    assert leaks == []
+    assert len(haystacks) > 5  # gx files, docs pages and validations were searched
