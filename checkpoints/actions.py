@@ -32,12 +32,6 @@ class StoreMonitoringResultsAction(ValidationAction):
 class _AlertAction(ValidationAction):
     channel: str = ""
 
-    def _configured(self, secrets) -> bool:
-        raise NotImplementedError
-
-    def _send(self, summary, alerts, secrets, alerting, docs_url) -> None:
-        raise NotImplementedError
-
     def run(self, checkpoint_result, action_context=None) -> dict:
         try:
             return self._notify(checkpoint_result)
@@ -47,22 +41,26 @@ class _AlertAction(ValidationAction):
 
     def _notify(self, checkpoint_result) -> dict:
         secrets = settings.secrets_from_env()
-        if not self._configured(secrets):
+        if not notify.configured(self.channel, secrets):
             return {"status": "not configured"}
         alerting = settings.load().alerting
         summary = summarize(checkpoint_result)
-        alerts = notify.alerts_to_send(summary, alerting)
-        if not alerts:
+        if not summary.alerts:
             return {"status": "nothing to send"}
         options = notify.run_options.get()
         fp = notify.fingerprint(summary)
         eng = database.engine()
+        if alerting.warnings == "digest" and summary.status == "warning":
+            with eng.begin() as conn:  # `runner.py digest` sends these later, in one message
+                notify.record(conn, summary, self.channel, "deferred", fp, 0, None)
+            return {"status": "deferred"}
+        alerts = summary.alerts
         with eng.connect() as conn:
             if not options.renotify and notify.already_sent(conn, summary.date, self.channel, fp):
                 log.info("%s: same failures already notified for %s", self.channel, summary.date)
                 return {"status": "duplicate"}
         ok, attempts, error = notify.deliver(
-            lambda: self._send(summary, alerts, secrets, alerting, options.docs_url), alerting)
+            lambda: notify.send(self.channel, summary, alerts, secrets, alerting, options.docs_links or {}), alerting)
         with eng.begin() as conn:
             notify.record(conn, summary, self.channel, "sent" if ok else "failed", fp, attempts, error)
         if not ok:
@@ -76,12 +74,6 @@ class SlackAlertAction(_AlertAction):
     type: Literal["monitor_slack_alert"] = "monitor_slack_alert"
     channel: str = "slack"
 
-    def _configured(self, secrets) -> bool:
-        return secrets.slack_webhook_url is not None
-
-    def _send(self, summary, alerts, secrets, alerting, docs_url) -> None:
-        notify.post_json(secrets.slack_webhook_url.get_secret_value(),
-                         notify.slack_blocks(summary, alerts, docs_url), alerting.timeout_seconds)
 
 
 class EmailAlertAction(_AlertAction):
@@ -90,9 +82,3 @@ class EmailAlertAction(_AlertAction):
     type: Literal["monitor_email_alert"] = "monitor_email_alert"
     channel: str = "email"
 
-    def _configured(self, secrets) -> bool:
-        return bool(secrets.smtp_host and secrets.email_from and secrets.email_to)
-
-    def _send(self, summary, alerts, secrets, alerting, docs_url) -> None:
-        notify.send_email(secrets, alerting, notify.email_message(summary, alerts, docs_url, secrets.email_from,
-                                                                  secrets.email_to))

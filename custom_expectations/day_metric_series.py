@@ -18,8 +18,10 @@ from great_expectations.expectations.metrics.table_metric_provider import TableM
 
 
 class DayMetricSeries(TableMetricProvider):
-    """Returns ``{"day", "target": {dim: v}, "history": {day: {dim: v}}}``.
+    """Returns ``{"day", "target": {dim: v}, "history": {day: {dim: v}}, "recent": {...}}``.
 
+    ``history`` holds the trailing days fit to serve as baseline (critical days
+    left out); ``recent`` holds every trailing day, for context in messages.
     ``dimension`` None means every dimension of the metric.
     """
 
@@ -36,19 +38,24 @@ class DayMetricSeries(TableMetricProvider):
             sa.select(sa.func.max(day)).select_from(window).where(sa.column("is_target"))
         ).scalar()
         if target_day is None:
-            return {"day": None, "target": {}, "history": {}}
+            return {"day": None, "target": {}, "history": {}, "recent": {}}
         if isinstance(target_day, dt.datetime):
             target_day = target_day.date()
         oldest = target_day - dt.timedelta(days=int(metric_value_kwargs["window_days"]))
-        query = sa.select(day, dimension, value).select_from(window).where(
+        query = sa.select(day, dimension, value, sa.column("is_baseline")).select_from(window).where(
             metric == metric_value_kwargs["metric"], day >= oldest, day <= target_day
         )
         if metric_value_kwargs.get("dimension") is not None:
             query = query.where(dimension == metric_value_kwargs["dimension"])
         target: dict[str, float] = {}
         history: dict[str, dict[str, float]] = {}
-        for row_day, row_dimension, row_value in execution_engine.execute_query(query).fetchall():
+        recent: dict[str, dict[str, float]] = {}
+        for row_day, row_dimension, row_value, is_baseline in execution_engine.execute_query(query).fetchall():
             row_day = row_day.date() if isinstance(row_day, dt.datetime) else row_day
-            bucket = target if row_day == target_day else history.setdefault(row_day.isoformat(), {})
-            bucket[row_dimension] = float(row_value)
-        return {"day": target_day.isoformat(), "target": target, "history": history}
+            if row_day == target_day:
+                target[row_dimension] = float(row_value)
+                continue
+            recent.setdefault(row_day.isoformat(), {})[row_dimension] = float(row_value)
+            if is_baseline:
+                history.setdefault(row_day.isoformat(), {})[row_dimension] = float(row_value)
+        return {"day": target_day.isoformat(), "target": target, "history": history, "recent": recent}

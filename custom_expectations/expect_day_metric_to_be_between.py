@@ -53,7 +53,7 @@ class ExpectDayMetricToBeBetween(BatchExpectation):
         if self.dimension is not None and self.dimension not in target:
             return b.skipped(day, 0, 1, f"{label} (no value for the day)")
         observed = target[self.dimension] if self.dimension is not None else b.total(target)
-        avg, _ = b.trailing_mean(series["history"], self.dimension)
+        avg, _ = b.trailing_mean(series["recent"], self.dimension)  # context only: fixed bounds decide
         low, high = self.min_value, self.max_value
         success = (low is None or observed >= low) and (high is None or observed <= high)
         expected = " and ".join(x for x in (low is not None and f">= {b.fmt(low)}",

@@ -31,7 +31,7 @@ class ExpectPurchasesAfterCheckouts(BatchExpectation):
         day, target = series["day"], series["target"]
         checkouts = target.get("checkout_started", 0.0)
         purchases = target.get("purchase", 0.0)
-        avg, _ = b.trailing_mean(series["history"], "purchase")
+        avg, _ = b.trailing_mean(series["recent"], "purchase")
         success = not (checkouts > 0 and purchases == 0)
         avg_txt = f" (7-day avg {b.fmt(avg)})" if avg is not None else ""
         message = f"purchase events = {b.fmt(purchases)} on {day}{avg_txt} while checkout_started = {b.fmt(checkouts)}"

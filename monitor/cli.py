@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--date")
     status.add_argument("--json", action="store_true")
     sub.add_parser("docs", help="rebuild Data Docs from stored validation results")
+    sub.add_parser("digest", help="send deferred warnings as one message (alerting.warnings = digest)")
     return p
 
 
@@ -113,6 +114,8 @@ def _dispatch(args) -> Outcome:
         return commands.status(parse_date(args.date) if args.date else None, args.json)
     if args.command == "docs":
         return commands.docs()
+    if args.command == "digest":
+        return commands.digest()
     raise UsageError(f"unknown command {args.command}")
 
 

@@ -106,6 +106,22 @@ def _print_status_line(entry: dict) -> None:
     print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}")
 
 
+def digest() -> Outcome:
+    """Send the deferred warnings (alerting.warnings = "digest") as one message per channel."""
+    from monitor import notify
+
+    s = settings.load()
+    pipeline.init(s)
+    secrets = settings.secrets_from_env()
+    for channel in ("slack", "email"):
+        if not notify.configured(channel, secrets):
+            continue
+        with database.engine().begin() as conn:
+            days = notify.send_digest(conn, channel, secrets, s.alerting)
+        print(f"{channel}: digest covered {days} day(s)")
+    return Outcome.PASS
+
+
 def docs() -> Outcome:
     pipeline.init(settings.load())
     ctx = gx_project.context()

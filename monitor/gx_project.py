@@ -36,8 +36,22 @@ def project_root() -> Path:
     return Path(os.environ.get("MONITOR_GX_ROOT", PROJECT_ROOT))
 
 
+def docs_site() -> Path:
+    return project_root() / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+
 def docs_index() -> Path:
-    return project_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return docs_site() / "index.html"
+
+
+def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "") -> dict[str, str]:
+    """URL of each suite's Data Docs page for one run (as UpdateDataDocsAction names them)."""
+    stamp = run_time.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    links = {}
+    for suite in SUITES:
+        rel = f"validations/{suite}/{run_id}/{stamp}/{DATASOURCE}-{ASSET}.html"
+        links[suite] = f"{base_url.rstrip('/')}/{rel}" if base_url else (docs_site() / rel).as_uri()
+    return links
 
 
 def point_at_day(url: str, day: dt.date | None, exclude_critical: bool = True) -> None:
@@ -108,16 +122,21 @@ def sync(ctx, settings: Settings) -> None:
                                       actions=daily_events.actions(), result_format="SUMMARY"))
 
 
+def verify_suite(suite, settings: Settings) -> None:
+    """Fail loudly if a loaded suite holds fewer expectations than expectations/ defines."""
+    defined = len(SUITES[suite.name](settings))
+    held = len(suite.expectations)
+    if held != defined:
+        raise SuiteIntegrityError(
+            f"suite {suite.name} holds {held} of its {defined} expectations "
+            "(custom expectations not registered before the suite loaded?); run `runner.py init`")
+
+
 def checkpoint(ctx, settings: Settings):
     """The stored checkpoint, refused if a suite lost expectations on load."""
     cp = ctx.checkpoints.get(daily_events.NAME)
     for vd in cp.validation_definitions:
-        defined = len(SUITES[vd.suite.name](settings))
-        held = len(vd.suite.expectations)
-        if held != defined:
-            raise SuiteIntegrityError(
-                f"suite {vd.suite.name} holds {held} of its {defined} expectations "
-                "(custom expectations not registered before the suite loaded?); run `runner.py init`")
+        verify_suite(vd.suite, settings)
     return cp
 
 

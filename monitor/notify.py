@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RunOptions:
     renotify: bool = False
-    docs_url: str = ""
+    docs_links: dict | None = None  # suite -> URL of this run's Data Docs page
 
 
 run_options: contextvars.ContextVar[RunOptions] = contextvars.ContextVar("run_options", default=RunOptions())
@@ -46,11 +46,6 @@ def fingerprint(summary: DaySummary) -> str:
     return hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:16]
 
 
-def alerts_to_send(summary: DaySummary, alerting: Alerting) -> list:
-    alerts = summary.alerts
-    if alerting.warnings == "digest" and summary.status != "critical":
-        return []  # warning-only days wait for `runner.py digest`
-    return alerts
 
 
 def already_sent(conn: sa.Connection, day: str, channel: str, fp: str) -> bool:
@@ -84,7 +79,7 @@ def deliver(send, alerting: Alerting) -> tuple[bool, int, str | None]:
 
 # --- Slack -----------------------------------------------------------------------------------
 
-def slack_blocks(summary: DaySummary, alerts: list, docs_url: str) -> dict:
+def slack_blocks(summary: DaySummary, alerts: list, docs_links: dict) -> dict:
     icon = {"critical": ":red_circle:", "warning": ":large_yellow_circle:"}.get(summary.status, ":white_check_mark:")
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Event data {summary.date}: {summary.status.upper()}"}},
@@ -97,8 +92,9 @@ def slack_blocks(summary: DaySummary, alerts: list, docs_url: str) -> dict:
             f"*{a.check}* ({a.severity}, {a.category})\n{a.message}\n"
             f"observed: `{a.observed}` expected: `{a.expected}`"
             + (f" baseline: `{a.baseline:.4g}`" if a.baseline is not None else ""))}})
-    if docs_url:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{docs_url}|Data Docs for {summary.date}>"}]})
+    if docs_links:
+        links = " | ".join(f"<{url}|{suite}>" for suite, url in docs_links.items())
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Data Docs for {summary.date}: {links}"}]})
     text = f"Event data {summary.date}: {summary.status} ({len(alerts)} failed checks)"
     return {"text": text, "blocks": blocks}
 
@@ -119,7 +115,8 @@ def post_json(url: str, payload: dict, timeout: float) -> None:
 
 # --- email -----------------------------------------------------------------------------------
 
-def email_message(summary: DaySummary, alerts: list, docs_url: str, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+def email_message(summary: DaySummary, alerts: list, docs_links: dict, sender: str,
+                  recipients: tuple[str, ...]) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = f"[{summary.status.upper()}] event data {summary.date}: {len(alerts)} failed check(s)"
     msg["From"] = sender
@@ -128,14 +125,15 @@ def email_message(summary: DaySummary, alerts: list, docs_url: str, sender: str,
     for a in alerts:
         lines += [f"- {a.check} ({a.severity}, {a.category}): {a.message}",
                   f"  observed: {a.observed}  expected: {a.expected}"]
-    if docs_url:
-        lines += ["", f"Data Docs: {docs_url}"]
+    if docs_links:
+        lines += [""] + [f"Data Docs ({suite}): {url}" for suite, url in docs_links.items()]
     msg.set_content("\n".join(lines))
     rows = "".join(
         f"<tr><td>{html.escape(a.check)}</td><td>{a.severity}</td><td>{a.category}</td>"
         f"<td>{html.escape(a.message)}</td><td>{html.escape(str(a.observed))}</td><td>{html.escape(a.expected)}</td></tr>"
         for a in alerts)
-    link = f'<p><a href="{html.escape(docs_url)}">Data Docs</a></p>' if docs_url else ""
+    link = "".join(f'<p><a href="{html.escape(url)}">Data Docs: {suite}</a></p>'
+                   for suite, url in (docs_links or {}).items())
     msg.add_alternative(
         f"<h2>Event data {summary.date}: {summary.status.upper()}</h2>"
         f"<table border='1' cellpadding='4'><tr><th>check</th><th>severity</th><th>category</th><th>message</th>"
@@ -153,3 +151,47 @@ def send_email(secrets: Secrets, alerting: Alerting, msg: EmailMessage) -> None:
             smtp.send_message(msg)
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"SMTP {secrets.smtp_host}:{secrets.smtp_port} failed: {type(exc).__name__}") from None
+
+
+# --- channels ----------------------------------------------------------------------------------
+
+def send(channel: str, summary, alerts, secrets, alerting, docs_links) -> None:
+    """One message on one channel (used by the actions and by the digest)."""
+    if channel == "slack":
+        post_json(secrets.slack_webhook_url.get_secret_value(), slack_blocks(summary, alerts, docs_links),
+                  alerting.timeout_seconds)
+    else:
+        send_email(secrets, alerting, email_message(summary, alerts, docs_links, secrets.email_from, secrets.email_to))
+
+
+def configured(channel: str, secrets) -> bool:
+    if channel == "slack":
+        return secrets.slack_webhook_url is not None
+    return bool(secrets.smtp_host and secrets.email_from and secrets.email_to)
+
+
+def send_digest(conn: sa.Connection, channel: str, secrets: Secrets, alerting: Alerting) -> int:
+    """One message with the warnings of every deferred day; returns how many days it covered."""
+    from monitor import results_store
+
+    deferred = conn.execute(sa.text(
+        """SELECT DISTINCT ON (data_date) data_date, run_id FROM monitor.notifications
+           WHERE channel = :c AND status = 'deferred' ORDER BY data_date, sent_at DESC"""), {"c": channel}).all()
+    if not deferred:
+        return 0
+    alerts = results_store.stored_alerts(conn, [r.run_id for r in deferred])
+    days = [str(r.data_date) for r in deferred]
+    span = days[0] if len(days) == 1 else f"{days[0]} .. {days[-1]}"
+    digest = DaySummary(date=span, run_id=f"digest of {len(days)} day(s)", run_time=None, results=tuple(alerts))
+    fp = hashlib.sha256(json.dumps(days).encode()).hexdigest()[:16]
+    ok, attempts, error = deliver(lambda: send(channel, digest, alerts, secrets, alerting, {}), alerting)
+    status = "sent" if ok else "failed"
+    conn.execute(sa.text(
+        """INSERT INTO monitor.notifications (run_id, data_date, channel, status, fingerprint, attempts, error)
+           VALUES (:r, :d, :c, :s, :f, :a, :e)"""),
+        {"r": "digest", "d": days[-1], "c": channel, "s": f"digest {status}", "f": fp, "a": attempts, "e": error})
+    if ok:
+        conn.execute(sa.text("UPDATE monitor.notifications SET status = 'digested' "
+                             "WHERE channel = :c AND status = 'deferred' AND data_date = ANY(:d)"),
+                     {"c": channel, "d": [r.data_date for r in deferred]})
+    return len(days) if ok else 0

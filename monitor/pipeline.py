@@ -52,7 +52,8 @@ def _run_locked(eng, url, day, settings, renotify) -> DaySummary:
     gx_project.point_at_day(url, day, settings.baseline.exclude_critical_days)
     ctx = gx_project.context()
     gx_project.sync(ctx, settings)
-    token = notify.run_options.set(notify.RunOptions(renotify=renotify, docs_url=docs_url(settings)))
+    links = gx_project.docs_links(run_id, now, settings.alerting.docs_base_url)
+    token = notify.run_options.set(notify.RunOptions(renotify=renotify, docs_links=links))
     try:
         result = gx_project.run_checkpoint(ctx, settings, run_id, now)
     except Exception as exc:
@@ -68,7 +69,3 @@ def _run_locked(eng, url, day, settings, renotify) -> DaySummary:
             results_store.store(conn, summary)
     return summary
 
-
-def docs_url(settings: Settings) -> str:
-    base = settings.alerting.docs_base_url
-    return base.rstrip("/") + "/index.html" if base else gx_project.docs_index().as_uri()

@@ -7,7 +7,7 @@ import json
 
 import sqlalchemy as sa
 
-from monitor.summary import DaySummary
+from monitor.summary import CheckResult, DaySummary
 
 
 def _text(value) -> str | None:
@@ -72,3 +72,17 @@ def _parse(text):
         return json.loads(text)
     except ValueError:
         return text
+
+
+def stored_alerts(conn: sa.Connection, run_ids: list[str]) -> list[CheckResult]:
+    """Failed checks of stored runs, oldest day first, as CheckResults for messages."""
+    rows = conn.execute(sa.text(
+        """SELECT suite, check_name, category, severity, status, observed, expected, message,
+                  expected_low, expected_high, baseline
+           FROM monitor.monitoring_results
+           WHERE run_id = ANY(:ids) AND status IN ('warning', 'critical', 'error')
+           ORDER BY data_date, suite, check_name"""), {"ids": run_ids}).all()
+    return [CheckResult(suite=r.suite, check=r.check_name, category=r.category, severity=r.severity,
+                        status=r.status, observed=_parse(r.observed), expected=r.expected or "",
+                        message=r.message or "", low=r.expected_low, high=r.expected_high, baseline=r.baseline)
+            for r in rows]

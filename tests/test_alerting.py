@@ -129,3 +129,45 @@ def test_secrets_never_written(zero_purchase_day, fast_alerting, monkeypatch, ca
     leaks = [(where, s) for where, text in haystacks.items() for s in secrets if s in text]
     assert leaks == []
     assert len(haystacks) > 5  # gx files, docs pages and validations were searched
+
+
+def test_digest_mode_defers_warnings_and_sends_them_once(with_history, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from monitor import commands
+
+    cfg = tmp_path / "digest.toml"
+    cfg.write_text('[alerting]\nwarnings = "digest"\nretries = 0\ntimeout_seconds = 1.0\n')
+    monkeypatch.setenv("MONITOR_CONFIG", str(cfg))
+    s = settings.load()
+    warn_day, crit_day = INCIDENT_DAY, INCIDENT_DAY + dt.timedelta(days=1)
+    load_day(tmp_path, warn_day, ("unknown_event_name",))
+    load_day(tmp_path, crit_day, ("null_event_name",), seed=5)
+    with Webhook() as hook:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        assert pipeline.run_day(warn_day, s).status == "warning"
+        assert hook.posts == []  # deferred
+        assert pipeline.run_day(crit_day, s).status == "critical"
+        assert len(hook.posts) == 1 and str(crit_day) in hook.posts[0]["blocks"][0]["text"]["text"]
+        commands.digest()
+        assert len(hook.posts) == 2
+        digest = str(hook.posts[1]["blocks"])
+        assert "unknown_event_name" in digest and str(warn_day) in digest and "null_event_name" not in digest
+        commands.digest()
+        assert len(hook.posts) == 2  # nothing left to send
+    statuses = sorted(r[0] for r in _rows("SELECT status FROM monitor.notifications"))
+    assert statuses == ["digest sent", "digested", "sent"]
+
+
+def test_slack_links_point_at_the_days_data_docs_pages(zero_purchase_day, fast_alerting, monkeypatch):
+    from urllib.parse import unquote, urlparse
+
+    with Webhook() as hook:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        pipeline.run_day(zero_purchase_day, fast_alerting)
+    context = [b for b in hook.posts[0]["blocks"] if b["type"] == "context"][0]["elements"][0]["text"]
+    urls = [u.split("|")[0] for u in context.split("<")[1:]]
+    assert len(urls) == 2
+    for url in urls:
+        page = Path(unquote(urlparse(url).path))
+        assert page.exists() and str(zero_purchase_day) in str(page), page

@@ -108,3 +108,27 @@ def test_settings_defaults_are_the_contract():
     assert (t.session_duration_warn_pct, t.page_depth_warn_pct) == (25, 25)
     assert settings.Settings().sessions.inactivity_minutes == 30
     assert settings.Settings().baseline.window_days == 7 and settings.Settings().baseline.min_history_days == 3
+
+
+def test_concurrent_runs_of_a_day_do_not_interleave(db, tmp_path):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from monitor import database
+
+    load_day(tmp_path, dt.date(2026, 11, 20), ("zero_purchase",))
+    env = dict(os.environ, DATABASE_URL=db)
+    cmd = [sys.executable, str(PROJECT_ROOT / "runner.py"), "run", "--date", "2026-11-20", "--json"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [1, 1], outs
+    with database.engine().connect() as conn:
+        runs = conn.execute(sa.text(
+            """SELECT r.run_id, r.started_at, r.finished_at, count(m.*) AS checks,
+                      min(m.run_time) AS first_result, max(m.run_time) AS last_result
+               FROM monitor.runs r JOIN monitor.monitoring_results m USING (run_id)
+               GROUP BY 1, 2, 3 ORDER BY r.started_at""")).all()
+    assert len(runs) == 2 and all(r.checks == 26 for r in runs)
+    assert runs[0].finished_at <= runs[1].started_at  # the second waited for the first

@@ -114,17 +114,17 @@ FROM monitor.monitoring_results r
 JOIN monitor.latest_runs l USING (run_id);
 
 -- The metrics GX validates: the target day (session setting monitor.day) and the
--- days before it that may serve as baseline (critical days left out).
+-- days before it. is_baseline is false for days whose own latest run was critical,
+-- so an outage never becomes the new normal.
 CREATE OR REPLACE VIEW monitor.day_metric_window AS
 SELECT m.day, m.metric, m.dimension, m.value,
-       m.day = current_setting('monitor.day', true)::date AS is_target
+       m.day = current_setting('monitor.day', true)::date AS is_target,
+       (coalesce(current_setting('monitor.exclude_critical', true), 'on') = 'off'
+        OR NOT EXISTS (SELECT 1 FROM monitor.latest_runs l
+                       WHERE l.day = m.day AND l.status = 'critical')) AS is_baseline
 FROM monitor.daily_metrics m
 WHERE m.day BETWEEN current_setting('monitor.day', true)::date - 90
-                AND current_setting('monitor.day', true)::date
-  AND (m.day = current_setting('monitor.day', true)::date
-       OR coalesce(current_setting('monitor.exclude_critical', true), 'on') = 'off'
-       OR NOT EXISTS (SELECT 1 FROM monitor.latest_runs l
-                      WHERE l.day = m.day AND l.status = 'critical'));
+                AND current_setting('monitor.day', true)::date;
 
 -- An ISO-8601 timestamp, or NULL: PostgreSQL alone would also accept 'now',
 -- 'epoch', 'today' and other words no pixel sends.

@@ -1,0 +1,45 @@
+"""The GX project: suites survive loading only with custom expectations registered."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from monitor.settings import PROJECT_ROOT
+
+
+def test_suite_loaded_without_registration_is_refused(db):
+    # A fresh interpreter loads the stored suite *before* importing our expectations:
+    # GX drops the unknown ones silently, and verify_suite must say so.
+    code = textwrap.dedent("""
+        import great_expectations as gx
+        ctx = gx.get_context(mode="file", project_root_dir=__import__("os").environ["MONITOR_GX_ROOT"])
+        suite = ctx.suites.get("raw_events")
+        print("held", len(suite.expectations))
+        from monitor import gx_project, settings
+        from monitor.errors import SuiteIntegrityError
+        try:
+            gx_project.verify_suite(suite, settings.load())
+        except SuiteIntegrityError as exc:
+            print("refused:", exc)
+        fresh = ctx.suites.get("raw_events")
+        gx_project.verify_suite(fresh, settings.load())
+        print("after registration", len(fresh.expectations))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          env=dict(os.environ), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "held 0"
+    assert lines[1].startswith("refused: suite raw_events holds 0 of its 11 expectations")
+    assert lines[2] == "after registration 11"
+
+
+def test_gx_files_hold_no_connection_string(db):
+    from monitor import gx_project
+
+    text = (gx_project.project_root() / "gx" / "great_expectations.yml").read_text()
+    assert "${MONITOR_GX_DATABASE_URL}" in text
+    assert "postgresql" not in text.split("connection_string")[1].splitlines()[0]
