@@ -6,9 +6,8 @@ stored first, notifications never raise, Data Docs come last.
 
 from __future__ import annotations
 
-from great_expectations.checkpoint import UpdateDataDocsAction
-
-from checkpoints.actions import EmailAlertAction, SlackAlertAction, StoreMonitoringResultsAction
+from checkpoints.actions import (EmailAlertAction, SlackAlertAction, StoreMonitoringResultsAction,
+                                 UpdateRunDataDocsAction)
 
 NAME = "daily_events"
 
@@ -18,5 +17,5 @@ def actions() -> list:
         StoreMonitoringResultsAction(name="store_monitoring_results"),
         SlackAlertAction(name="slack_alert"),
         EmailAlertAction(name="email_alert"),
-        UpdateDataDocsAction(name="update_data_docs"),
+        UpdateRunDataDocsAction(name="update_data_docs"),
     ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
+import shutil
 from pathlib import Path
 
 import custom_expectations  # noqa: F401  (registers expectations before any suite loads)
@@ -44,14 +46,46 @@ def docs_index() -> Path:
     return docs_site() / "index.html"
 
 
-def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "") -> dict[str, str]:
-    """URL of each suite's Data Docs page for one run (as UpdateDataDocsAction names them)."""
+def docs_pages(run_id: str, run_time: dt.datetime) -> dict[str, str]:
+    """Site-relative path of each suite's Data Docs page for one run (as GX names them)."""
     stamp = run_time.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-    links = {}
+    return {suite: f"validations/{suite}/{run_id}/{stamp}/{DATASOURCE}-{ASSET}.html" for suite in SUITES}
+
+
+def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "") -> dict[str, str]:
+    """URL of each suite's page: under ``base_url`` when Data Docs are served, else a file URL."""
+    return {suite: f"{base_url.rstrip('/')}/{rel}" if base_url else (docs_site() / rel).as_uri()
+            for suite, rel in docs_pages(run_id, run_time).items()}
+
+
+_TRACKING = re.compile(r"(great-expectations-web-assets[^\"'?]*\.png)\?[^\"']*")
+
+
+def scrub_docs(pages) -> None:
+    """Drop the query string GX puts on its logo URL: it carries the context id."""
+    for page in pages:
+        if page.exists():
+            text = page.read_text()
+            cleaned = _TRACKING.sub(r"\1", text)
+            if cleaned != text:
+                page.write_text(cleaned)
+
+
+def prune_results(keep_runs: int) -> int:
+    """Keep the newest ``keep_runs`` runs per suite in the validation store and Data Docs,
+    so per-run index updates stay bounded. Returns how many runs were removed."""
+    removed = 0
+    root = project_root() / "gx" / "uncommitted"
     for suite in SUITES:
-        rel = f"validations/{suite}/{run_id}/{stamp}/{DATASOURCE}-{ASSET}.html"
-        links[suite] = f"{base_url.rstrip('/')}/{rel}" if base_url else (docs_site() / rel).as_uri()
-    return links
+        runs = root / "validations" / suite
+        if not runs.is_dir():
+            continue
+        dirs = sorted((d for d in runs.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+        for old in dirs[keep_runs:]:
+            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(docs_site() / "validations" / suite / old.name, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def point_at_day(url: str, day: dt.date | None, exclude_critical: bool = True) -> None:
@@ -102,7 +136,8 @@ def sync(ctx, settings: Settings) -> None:
         except Exception:
             current = False
     try:
-        ctx.checkpoints.get(daily_events.NAME)
+        stored = [(a.type, a.name) for a in ctx.checkpoints.get(daily_events.NAME).actions]
+        current &= stored == [(a.type, a.name) for a in daily_events.actions()]
     except Exception:
         current = False
     if current:
@@ -120,6 +155,7 @@ def sync(ctx, settings: Settings) -> None:
         vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite)))
     ctx.checkpoints.add(gx.Checkpoint(name=daily_events.NAME, validation_definitions=vds,
                                       actions=daily_events.actions(), result_format="SUMMARY"))
+    checkpoints.actions.build_suite_docs(ctx, list(SUITES))
 
 
 def verify_suite(suite, settings: Settings) -> None:

@@ -63,6 +63,9 @@ def _run_locked(eng, url, day, settings, renotify) -> DaySummary:
     finally:
         notify.run_options.reset(token)
     summary = summarize(result)
+    gx_project.prune_results(settings.docs.keep_runs)
+    gx_project.scrub_docs([gx_project.docs_index()] + [
+        gx_project.docs_site() / rel for rel in gx_project.docs_pages(run_id, now).values()])
     with eng.begin() as conn:
         if not results_store.is_stored(conn, run_id):  # the store action failed: never lose results
             log.error("results action did not store run %s; storing now", run_id)

@@ -67,6 +67,10 @@ class Alerting(_Strict):
     docs_base_url: str = ""  # prefix for Data Docs links in messages; empty = local file path
 
 
+class Docs(_Strict):
+    keep_runs: int = Field(60, ge=1)  # validation results (and Data Docs pages) kept per suite
+
+
 class Settings(_Strict):
     known_events: tuple[str, ...] = ("page_viewed", "add_to_cart", "checkout_started", "purchase")
     required_columns: tuple[str, ...] = ("client_id", "timestamp", "event_name", "event_data")
@@ -74,6 +78,7 @@ class Settings(_Strict):
     baseline: Baseline = Baseline()
     sessions: Sessions = Sessions()
     alerting: Alerting = Alerting()
+    docs: Docs = Docs()
 
 
 class Secrets(_Strict):

@@ -43,3 +43,23 @@ def test_gx_files_hold_no_connection_string(db):
     text = (gx_project.project_root() / "gx" / "great_expectations.yml").read_text()
     assert "${MONITOR_GX_DATABASE_URL}" in text
     assert "postgresql" not in text.split("connection_string")[1].splitlines()[0]
+
+
+def test_data_docs_pruned_and_free_of_context_id(with_history, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from monitor import gx_project, pipeline, settings
+    from tests.conftest import INCIDENT_DAY, load_day
+
+    cfg = tmp_path / "keep.toml"
+    cfg.write_text("[docs]\nkeep_runs = 2\n")
+    monkeypatch.setenv("MONITOR_CONFIG", str(cfg))
+    load_day(tmp_path, INCIDENT_DAY)
+    for _ in range(3):
+        pipeline.run_day(INCIDENT_DAY, settings.load())
+    for suite in ("raw_events", "business_health"):
+        runs = list((gx_project.project_root() / "gx" / "uncommitted" / "validations" / suite).iterdir())
+        pages = list((gx_project.docs_site() / "validations" / suite).iterdir())
+        assert len(runs) == 2 and len(pages) == 2
+    index = gx_project.docs_index().read_text()
+    assert "dataContextId" not in index and "logo-long.png" in index
