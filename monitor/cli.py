@@ -91,7 +91,9 @@ def _error_line(message: str) -> None:
 
 
 def _dispatch(args) -> Outcome:
-    from monitor import commands
+    from monitor import commands, settings
+
+    settings.load()  # a bad config file fails every command up front, with exit 2
 
     if args.command == "init":
         return commands.init()
