@@ -67,6 +67,8 @@ landing AS (
                n.data->>'referrer', n.data->>'page_url') END AS channel,
            CASE WHEN n.starts THEN lower(coalesce(n.data->>'utm_source',
                monitor.url_param(n.data->>'page_url', 'utm_source'), '(none)')) END AS utm_source,
+           CASE WHEN n.starts THEN lower(coalesce(n.data->>'utm_campaign',
+               monitor.url_param(n.data->>'page_url', 'utm_campaign'), '(none)')) END AS utm_campaign,
            CASE WHEN n.starts THEN coalesce(lower(nullif(n.data->>'device_type', '')), ua.device_type, 'unknown')
            END AS device
     FROM numbered n
@@ -81,6 +83,7 @@ sess AS (
            bool_or(event_name = 'purchase') AS purchase,
            coalesce(min(channel), 'Direct') AS channel,
            coalesce(min(utm_source), '(none)') AS utm_source,
+           coalesce(min(utm_campaign), '(none)') AS utm_campaign,
            coalesce(min(device), 'unknown') AS device
     FROM landing
     GROUP BY 1
@@ -135,6 +138,7 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'session_conversion_rate', '', sessions_with_purchase / nullif(sessions, 0)::numeric FROM sess_totals
     UNION ALL SELECT 'channel_share', channel, count(*) / sum(count(*)) OVER () FROM sess GROUP BY channel
     UNION ALL SELECT 'utm_source_share', utm_source, count(*) / sum(count(*)) OVER () FROM sess GROUP BY utm_source
+    UNION ALL SELECT 'utm_campaign_share', utm_campaign, count(*) / sum(count(*)) OVER () FROM sess GROUP BY utm_campaign
     UNION ALL SELECT 'device_share', device, count(*) / sum(count(*)) OVER () FROM sess GROUP BY device
     UNION ALL SELECT 'missing_column', col, missing FROM schema_cols WHERE missing > 0
     UNION ALL SELECT 'unexpected_column', col, loads FROM extra_cols

@@ -1,0 +1,62 @@
+"""The metrics pass on hand-made rows: sessions, funnel, UTM and device derivation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from monitor import database, loader, settings
+from monitor.backends import postgres as backend
+
+DAY = dt.date(2026, 11, 5)
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+
+
+def _row(client, hhmm, name, **data):
+    return json.dumps({"client_id": client, "timestamp": f"2026-11-05T{hhmm}:00Z", "event_name": name,
+                       "event_data": data})
+
+
+def test_sessions_funnel_and_sources(db, tmp_path):
+    rows = [
+        # client a: paid search landing, cart, checkout, purchase; then a new session 40 minutes later
+        _row("a", "10:00", "page_viewed", page_url="https://s.example/?utm_source=google&utm_medium=cpc&utm_campaign=Brand",
+             referrer="https://www.google.com/", user_agent=IPHONE),
+        _row("a", "10:05", "add_to_cart", user_agent=IPHONE),
+        _row("a", "10:06", "checkout_started", user_agent=IPHONE),
+        _row("a", "10:08", "purchase", revenue=59.5, user_agent=IPHONE),
+        _row("a", "10:48", "page_viewed", page_url="https://s.example/p", referrer="https://s.example/", user_agent=IPHONE),
+        # client b: direct, explicit device and utm keys win
+        _row("b", "11:00", "page_viewed", page_url="https://s.example/?utm_source=google", user_agent=DESKTOP,
+             utm_source="newsletter", utm_medium="email", device_type="Tablet"),
+        _row("b", "11:10", "page_viewed", page_url="https://s.example/p", user_agent=DESKTOP),
+        _row("b", "11:10", "page_viewed", page_url="https://s.example/p", user_agent=DESKTOP),  # duplicate
+    ]
+    path = tmp_path / "d.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    loader.load_file(database.engine(), settings.load(), path, DAY)
+    with database.engine().begin() as conn:
+        m = backend.compute_day_metrics(conn, DAY, settings.load())
+    assert m[("rows", "")] == 8 and m[("duplicate_rows", "")] == 1
+    assert m[("sessions", "")] == 3 and m[("distinct_clients", "")] == 2
+    assert m[("sessions_with_cart", "")] == 1 and m[("sessions_with_purchase", "")] == 1
+    assert m[("checkout_to_purchase_rate", "")] == 1.0 and m[("revenue", "")] == 59.5
+    assert m[("channel_share", "Paid Search")] == m[("channel_share", "Internal")] == m[("channel_share", "Email")]
+    assert m[("utm_campaign_share", "brand")] > 0 and m[("utm_source_share", "newsletter")] > 0
+    assert m[("device_share", "mobile")] * 3 == 2 and m[("device_share", "tablet")] * 3 == 1
+    assert round(m[("page_depth", "")] * 3) == 5  # (1 + 1 + 3) / 3
+    assert m[("avg_session_duration_s", "")] == (480 + 0 + 600) / 3
+    assert m[("events", "purchase")] == 1 and m[("events", "checkout_started")] == 1
+
+
+def test_recomputing_a_day_replaces_it(db, tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(_row("a", "10:00", "page_viewed", page_url="https://s.example/") + "\n")
+    loader.load_file(database.engine(), settings.load(), path, DAY)
+    for _ in range(2):
+        with database.engine().begin() as conn:
+            backend.compute_day_metrics(conn, DAY, settings.load())
+    with database.engine().connect() as conn:
+        n = conn.exec_driver_sql("SELECT count(*) FROM monitor.daily_metrics WHERE metric = 'rows'").scalar()
+    assert n == 1
