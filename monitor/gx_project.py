@@ -114,7 +114,22 @@ def _wanted(name: str, settings: Settings) -> list[dict]:
 
 
 def sync(ctx, settings: Settings) -> None:
-    """Create or update everything the checkpoint needs; writes files only on change."""
+    """Create or update everything the checkpoint needs; writes files only on change.
+
+    Serialised across processes by a PostgreSQL advisory lock, so concurrent runs
+    after an upgrade do not rewrite gx/ over each other.
+    """
+    import sqlalchemy as sa
+
+    with database.engine().connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(hashtext('monitor.gx_sync'))"))
+        try:
+            _sync(ctx, settings)
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext('monitor.gx_sync'))"))
+
+
+def _sync(ctx, settings: Settings) -> None:
     try:
         ds = ctx.data_sources.get(DATASOURCE)
     except (KeyError, ValueError, LookupError):
