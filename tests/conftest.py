@@ -29,6 +29,7 @@ def state_dir():
     # outside root's home: the embedded server's OS user must traverse its parents
     path = Path(tempfile.mkdtemp(prefix="monitor-tests-", dir="/tmp"))
     yield path
+    database.stop_embedded(path)
     shutil.rmtree(path, ignore_errors=True)
 
 
