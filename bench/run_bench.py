@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -150,7 +151,11 @@ def main() -> None:
     server = database.embedded_url(state)
     work = state / "files"
     work.mkdir()
-    results = [bench_size(server, int(n), args.repeat, work) for n in args.sizes.split(",")]
+    try:
+        results = [bench_size(server, int(n), args.repeat, work) for n in args.sizes.split(",")]
+    finally:
+        database.stop_embedded(state)
+        shutil.rmtree(state, ignore_errors=True)
     med = statistics.median
     lines = [f"# bench {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, median of {args.repeat}", "",
              "| target day | history | `run` process | `run` in-process | SQL pass | in-process / SQL | 140d / 14d (process) |",

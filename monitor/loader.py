@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
 import sqlalchemy as sa
 
 from monitor.backends import postgres as backend
@@ -100,9 +101,14 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
             raise UsageError(f"{path}: already loaded as load {previous[0]} (same content); use --force to load again")
         if fmt == "csv":
             columns = _csv_header(path)
-            unparsed = _stage_csv(cur, path, columns, required)
-        else:
-            columns, unparsed = _stage_jsonl(cur, path, required)
+        try:
+            if fmt == "csv":
+                unparsed = _stage_csv(cur, path, columns, required)
+            else:
+                columns, unparsed = _stage_jsonl(cur, path, required)
+        except psycopg2.DataError as exc:  # COPY refused the file: the caller's input, not the database
+            msg = " ".join(line.strip() for line in (exc.pgerror or str(exc)).strip().splitlines() if line.strip())
+            raise UsageError(f"{path}: unreadable {fmt.upper()}: {msg}") from None
         if "event_data" in columns:
             backend.learn_user_agents(cur, "stage")
         present = [c for c in required if c in columns]
@@ -117,32 +123,24 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         extra_expr = "s.extra" if extras or fmt == "jsonl" else "NULL"
         part = _partition_expr(requested, "timestamp" in present)
         cur.execute(
-            f"""INSERT INTO events.raw_events
-                  (partition_date, load_id, line_no, client_id, "timestamp", event_name, event_data, extra)
-                SELECT {part}, %(load_id)s, s.line_no, {select_cols}, {extra_expr}
-                FROM stage s""",
+            f"""WITH ins AS (
+                  INSERT INTO events.raw_events
+                    (partition_date, load_id, line_no, client_id, "timestamp", event_name, event_data, extra)
+                  SELECT {part}, %(load_id)s, s.line_no, {select_cols}, {extra_expr}
+                  FROM stage s
+                  RETURNING partition_date)
+                INSERT INTO events.load_days (load_id, partition_date, row_count)
+                SELECT %(load_id)s, partition_date, count(*) FROM ins GROUP BY 2
+                RETURNING partition_date, row_count""",
             {"requested": requested, "load_id": load_id},
         )
-        rows = cur.rowcount
-        cur.execute(
-            """INSERT INTO events.load_days (load_id, partition_date, row_count)
-               SELECT load_id, partition_date, count(*) FROM events.raw_events
-               WHERE load_id = %s GROUP BY 1, 2 RETURNING partition_date, row_count""",
-            (load_id,),
-        )
         days = {str(d): n for d, n in sorted(cur.fetchall())}
+        rows = sum(days.values())
         cur.execute("UPDATE events.loads SET row_count = %s WHERE load_id = %s", (rows, load_id))
         cur.execute("ANALYZE events.raw_events")  # fresh statistics for the day's metrics pass
         raw.commit()
-    except UsageError:
+    except BaseException:
         raw.rollback()
-        raise
-    except Exception as exc:
-        raw.rollback()
-        pgerr = getattr(exc, "pgerror", None)
-        if pgerr:  # a malformed file that COPY refused: the caller's input
-            msg = " ".join(line.strip() for line in pgerr.strip().splitlines() if line.strip())
-            raise UsageError(f"{path}: unreadable {fmt.upper()}: {msg}") from None
         raise
     finally:
         raw.close()
