@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import ClassVar, Optional
 
 from great_expectations.expectations.expectation import BatchExpectation
-from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from custom_expectations import baseline as b
+from custom_expectations.readable_docs import ReadableDocs
 
 
-class ExpectDayMetricToBeBetween(BatchExpectation):
+class ExpectDayMetricToBeBetween(ReadableDocs, BatchExpectation):
     """Fixed-threshold check on one metric of the target day.
 
     With ``dimension`` None the metric is summed over its dimensions, and the
@@ -30,20 +30,12 @@ class ExpectDayMetricToBeBetween(BatchExpectation):
     domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
-        add = renderer_configuration.add_param
-        add(name="label", param_type=RendererValueType.STRING)
-        add(name="min_value", param_type=RendererValueType.NUMBER)
-        add(name="max_value", param_type=RendererValueType.NUMBER)
-        params = renderer_configuration.params
-        if params.min_value and params.max_value:
-            template = "$label must be between $min_value and $max_value."
-        elif params.max_value:
-            template = "$label must be at most $max_value."
-        else:
-            template = "$label must be at least $min_value."
-        renderer_configuration.template_str = template
-        return renderer_configuration
+    def describe(cls, kwargs: dict) -> str:
+        label = kwargs.get("label") or kwargs["metric"]
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        if low is not None and high is not None:
+            return f"{label} must be between {b.fmt(low)} and {b.fmt(high)}"
+        return f"{label} must be at most {b.fmt(high)}" if high is not None else f"{label} must be at least {b.fmt(low)}"
 
     def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
         series = metrics["day_metric.series"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import ClassVar, Optional
 
 from great_expectations.expectations.expectation import BatchExpectation
-from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from custom_expectations import baseline as b
+from custom_expectations.readable_docs import ReadableDocs
 
 
-class ExpectDayMetricToMatchBaseline(BatchExpectation):
+class ExpectDayMetricToMatchBaseline(ReadableDocs, BatchExpectation):
     """Fails when the day's value drops more than ``max_drop_pct`` or rises more than
     ``max_rise_pct`` against the mean of the trailing window, and the absolute change
     is at least ``min_abs_change`` (so 1 -> 2 duplicates pages nobody). With fewer
@@ -33,20 +33,15 @@ class ExpectDayMetricToMatchBaseline(BatchExpectation):
     domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
-        add = renderer_configuration.add_param
-        add(name="label", param_type=RendererValueType.STRING)
-        add(name="window_days", param_type=RendererValueType.NUMBER)
-        add(name="max_drop_pct", param_type=RendererValueType.NUMBER)
-        add(name="max_rise_pct", param_type=RendererValueType.NUMBER)
-        p = renderer_configuration.params
-        parts = []
-        if p.max_drop_pct:
-            parts.append("drop no more than $max_drop_pct%")
-        if p.max_rise_pct:
-            parts.append("rise no more than $max_rise_pct%")
-        renderer_configuration.template_str = "$label must " + " and ".join(parts) + " against its $window_days-day average."
-        return renderer_configuration
+    def describe(cls, kwargs: dict) -> str:
+        label = kwargs.get("label") or kwargs["metric"]
+        limits = [f"drop more than {b.fmt(kwargs['max_drop_pct'])}%" if kwargs.get("max_drop_pct") is not None else "",
+                  f"rise more than {b.fmt(kwargs['max_rise_pct'])}%" if kwargs.get("max_rise_pct") is not None else ""]
+        text = f"{label} must not " + " or ".join(x for x in limits if x)
+        text += f" against its {kwargs.get('window_days', 7)}-day average"
+        if kwargs.get("min_abs_change"):
+            text += f" (changes under {b.fmt(kwargs['min_abs_change'])} ignored)"
+        return text
 
     def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
         series = metrics["day_metric.series"]

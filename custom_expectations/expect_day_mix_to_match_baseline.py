@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import ClassVar, Optional
 
 from great_expectations.expectations.expectation import BatchExpectation
-from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 from custom_expectations import baseline as b
+from custom_expectations.readable_docs import ReadableDocs
 
 
-class ExpectDayMixToMatchBaseline(BatchExpectation):
+class ExpectDayMixToMatchBaseline(ReadableDocs, BatchExpectation):
     """Jensen-Shannon distance between the day's shares and the trailing mean mix
     must stay at most ``max_distance``. The message names the shares that moved most.
     """
@@ -28,14 +28,10 @@ class ExpectDayMixToMatchBaseline(BatchExpectation):
     domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
-        add = renderer_configuration.add_param
-        add(name="label", param_type=RendererValueType.STRING)
-        add(name="max_distance", param_type=RendererValueType.NUMBER)
-        add(name="window_days", param_type=RendererValueType.NUMBER)
-        renderer_configuration.template_str = (
-            "$label must stay within Jensen-Shannon distance $max_distance of its $window_days-day mix.")
-        return renderer_configuration
+    def describe(cls, kwargs: dict) -> str:
+        label = kwargs.get("label") or kwargs["metric"]
+        return (f"{label} must stay within Jensen-Shannon distance {kwargs['max_distance']:g} "
+                f"of its {kwargs.get('window_days', 7)}-day mix")
 
     def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
         series = metrics["day_metric.series"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import ClassVar, Optional
 
 from great_expectations.expectations.expectation import BatchExpectation
-from great_expectations.render.renderer_configuration import RendererConfiguration
 
 from custom_expectations import baseline as b
+from custom_expectations.readable_docs import ReadableDocs
 
 
-class ExpectPurchasesAfterCheckouts(BatchExpectation):
+class ExpectPurchasesAfterCheckouts(ReadableDocs, BatchExpectation):
     """If ``checkout_started`` > 0 on the day, ``purchase`` must be > 0 too."""
 
     metric: str = "events"
@@ -22,9 +22,8 @@ class ExpectPurchasesAfterCheckouts(BatchExpectation):
     domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
-    def _prescriptive_template(cls, renderer_configuration: RendererConfiguration) -> RendererConfiguration:
-        renderer_configuration.template_str = "When checkouts are started, purchases must follow."
-        return renderer_configuration
+    def describe(cls, kwargs: dict) -> str:
+        return "when checkouts are started, at least one purchase must follow"
 
     def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
         series = metrics["day_metric.series"]
@@ -33,7 +32,7 @@ class ExpectPurchasesAfterCheckouts(BatchExpectation):
         purchases = target.get("purchase", 0.0)
         avg, _ = b.trailing_mean(series["recent"], "purchase")
         success = not (checkouts > 0 and purchases == 0)
-        avg_txt = f" (7-day avg {b.fmt(avg)})" if avg is not None else ""
+        avg_txt = f" ({self.window_days}-day avg {b.fmt(avg)})" if avg is not None else ""
         message = f"purchase events = {b.fmt(purchases)} on {day}{avg_txt} while checkout_started = {b.fmt(checkouts)}"
         if not success:
             message += ": purchase tracking or payment confirmation likely broke"
