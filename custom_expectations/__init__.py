@@ -2,10 +2,11 @@
 which must happen before any suite is loaded (GX silently drops unknown ones)."""
 
 from custom_expectations.day_metric_series import DayMetricSeries
+from custom_expectations.day_metric_expectation import DayMetricExpectation
 from custom_expectations.expect_day_metric_to_be_between import ExpectDayMetricToBeBetween
 from custom_expectations.expect_day_metric_to_match_baseline import ExpectDayMetricToMatchBaseline
 from custom_expectations.expect_day_mix_to_match_baseline import ExpectDayMixToMatchBaseline
 from custom_expectations.expect_purchases_after_checkouts import ExpectPurchasesAfterCheckouts
 
-__all__ = ["DayMetricSeries", "ExpectDayMetricToBeBetween", "ExpectDayMetricToMatchBaseline",
+__all__ = ["DayMetricExpectation", "DayMetricSeries", "ExpectDayMetricToBeBetween", "ExpectDayMetricToMatchBaseline",
            "ExpectDayMixToMatchBaseline", "ExpectPurchasesAfterCheckouts"]

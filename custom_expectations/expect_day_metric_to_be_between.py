@@ -4,30 +4,21 @@ from __future__ import annotations
 
 from typing import ClassVar, Optional
 
-from great_expectations.expectations.expectation import BatchExpectation
-
 from custom_expectations import baseline as b
-from custom_expectations.readable_docs import ReadableDocs
+from custom_expectations.day_metric_expectation import DayMetricExpectation
 
 
-class ExpectDayMetricToBeBetween(ReadableDocs, BatchExpectation):
+class ExpectDayMetricToBeBetween(DayMetricExpectation):
     """Fixed-threshold check on one metric of the target day.
 
     With ``dimension`` None the metric is summed over its dimensions, and the
     message names the dimensions that contributed (e.g. which columns are missing).
     """
 
-    metric: str
-    dimension: Optional[str] = None
     min_value: Optional[float] = None
     max_value: Optional[float] = None
-    window_days: int = 7
-    label: str = ""
-    hint: str = ""
 
-    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "min_value", "max_value", "window_days")
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -37,9 +28,8 @@ class ExpectDayMetricToBeBetween(ReadableDocs, BatchExpectation):
             return f"{label} must be between {b.fmt(low)} and {b.fmt(high)}"
         return f"{label} must be at most {b.fmt(high)}" if high is not None else f"{label} must be at least {b.fmt(low)}"
 
-    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
-        series = metrics["day_metric.series"]
-        label = self.label or self.metric
+    def check(self, series: dict) -> dict:
+        label = self.display_name
         day = series["day"]
         target = series["target"]
         if self.dimension is not None and self.dimension not in target:

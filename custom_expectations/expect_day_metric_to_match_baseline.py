@@ -4,33 +4,25 @@ from __future__ import annotations
 
 from typing import ClassVar, Optional
 
-from great_expectations.expectations.expectation import BatchExpectation
-
 from custom_expectations import baseline as b
-from custom_expectations.readable_docs import ReadableDocs
+from custom_expectations.day_metric_expectation import DayMetricExpectation
 
 
-class ExpectDayMetricToMatchBaseline(ReadableDocs, BatchExpectation):
+class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
     """Fails when the day's value drops more than ``max_drop_pct`` or rises more than
     ``max_rise_pct`` against the mean of the trailing window, and the absolute change
     is at least ``min_abs_change`` (so 1 -> 2 duplicates pages nobody). With fewer
     than ``min_history`` baseline days the check is skipped, never passed.
     """
 
-    metric: str
     dimension: Optional[str] = ""
     max_drop_pct: Optional[float] = None
     max_rise_pct: Optional[float] = None
     min_abs_change: float = 0.0
-    window_days: int = 7
     min_history: int = 3
-    label: str = ""
-    hint: str = ""
 
-    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "max_drop_pct", "max_rise_pct",
                                                "min_abs_change", "window_days", "min_history")
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -43,9 +35,8 @@ class ExpectDayMetricToMatchBaseline(ReadableDocs, BatchExpectation):
             text += f" (changes under {b.fmt(kwargs['min_abs_change'])} ignored)"
         return text
 
-    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
-        series = metrics["day_metric.series"]
-        label = self.label or self.metric
+    def check(self, series: dict) -> dict:
+        label = self.display_name
         day = series["day"]
         avg, have = b.trailing_mean(series["history"], self.dimension)
         if have < self.min_history or avg is None:

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Optional
-
-from great_expectations.expectations.expectation import BatchExpectation
+from typing import ClassVar
 
 from custom_expectations import baseline as b
-from custom_expectations.readable_docs import ReadableDocs
+from custom_expectations.day_metric_expectation import DayMetricExpectation
 
 
-class ExpectDayMixToMatchBaseline(ReadableDocs, BatchExpectation):
+class ExpectDayMixToMatchBaseline(DayMetricExpectation):
     """Jensen-Shannon distance between the day's shares and the trailing mean mix
     must stay at most ``max_distance``. The message names the shares that moved most.
     """
 
-    metric: str
-    dimension: Optional[str] = None
     max_distance: float
-    window_days: int = 7
     min_history: int = 3
-    label: str = ""
-    hint: str = ""
 
-    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "max_distance", "window_days", "min_history")
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -33,9 +24,8 @@ class ExpectDayMixToMatchBaseline(ReadableDocs, BatchExpectation):
         return (f"{label} must stay within Jensen-Shannon distance {kwargs['max_distance']:g} "
                 f"of its {kwargs.get('window_days', 7)}-day mix")
 
-    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
-        series = metrics["day_metric.series"]
-        label = self.label or self.metric
+    def check(self, series: dict) -> dict:
+        label = self.display_name
         day, history, target = series["day"], series["history"], series["target"]
         if len(history) < self.min_history:
             return b.skipped(day, len(history), self.min_history, label)

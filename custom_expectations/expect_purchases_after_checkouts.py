@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Optional
-
-from great_expectations.expectations.expectation import BatchExpectation
+from typing import ClassVar
 
 from custom_expectations import baseline as b
-from custom_expectations.readable_docs import ReadableDocs
+from custom_expectations.day_metric_expectation import DayMetricExpectation
 
 
-class ExpectPurchasesAfterCheckouts(ReadableDocs, BatchExpectation):
+class ExpectPurchasesAfterCheckouts(DayMetricExpectation):
     """If ``checkout_started`` > 0 on the day, ``purchase`` must be > 0 too."""
 
     metric: str = "events"
-    dimension: Optional[str] = None
-    window_days: int = 7
 
-    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "window_days")
-    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
         return "when checkouts are started, at least one purchase must follow"
 
-    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
-        series = metrics["day_metric.series"]
+    def check(self, series: dict) -> dict:
         day, target = series["day"], series["target"]
         checkouts = target.get("checkout_started", 0.0)
         purchases = target.get("purchase", 0.0)

@@ -1,18 +1,45 @@
-"""Data Docs rendering shared by our expectations: a sentence for the rule, the
-check's message for the observed value (GX's default shows raw kwargs)."""
+"""Base of our expectations: parameters, the metric they name, and readable Data Docs.
+
+Abstract (``check`` and ``describe``), so GX does not register it as an expectation.
+"""
 
 from __future__ import annotations
 
+import abc
+from typing import ClassVar, Optional
+
+from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType, RenderedStringTemplateContent
 from great_expectations.render.renderer.renderer import renderer
 
 
-class ReadableDocs:
-    """Mixin: subclasses implement ``describe(kwargs) -> str``."""
+class DayMetricExpectation(BatchExpectation):
+    """Reads ``day_metric.series`` for ``metric`` (and ``dimension``; None = all of them)."""
+
+    metric: str
+    dimension: Optional[str] = None
+    window_days: int = 7
+    label: str = ""
+    hint: str = ""
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("day_metric.series",)
+    domain_keys: ClassVar[tuple[str, ...]] = ("batch_id", "row_condition", "condition_parser")
+
+    @abc.abstractmethod
+    def check(self, series: dict) -> dict:
+        """The GX result dict for this day's series."""
 
     @classmethod
+    @abc.abstractmethod
     def describe(cls, kwargs: dict) -> str:
-        raise NotImplementedError
+        """The rule as a sentence, for Data Docs."""
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.metric
+
+    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
+        return self.check(metrics["day_metric.series"])
 
     @classmethod
     @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
