@@ -47,6 +47,19 @@ def fmt(value: float | None) -> str:
     return f"{value:.3g}" if abs(value) < 1 else f"{value:,.1f}"
 
 
+def expected_range(low: float | None, high: float | None) -> str:
+    return " and ".join(x for x in (low is not None and f">= {fmt(low)}", high is not None and f"<= {fmt(high)}") if x)
+
+
+def outcome(success: bool, observed, message: str, expected: str, hint: str = "", **details) -> dict:
+    """The GX result: a failing message names what was expected and what likely broke."""
+    if not success:
+        message += f", expected {expected}" + (f": {hint}" if hint else "")
+    return {"success": success,
+            "result": {"observed_value": observed,
+                       "details": {"message": message, "expected": expected, **details}}}
+
+
 def skipped(day: str | None, have: int, need: int, label: str) -> dict:
     message = f"{label}: skipped, insufficient history ({have} of {need} baseline days)"
     return {"success": True,

@@ -38,20 +38,11 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
         avg, _ = b.trailing_mean(series["recent"], self.dimension)  # context only: fixed bounds decide
         low, high = self.min_value, self.max_value
         success = (low is None or observed >= low) and (high is None or observed <= high)
-        expected = " and ".join(x for x in (low is not None and f">= {b.fmt(low)}",
-                                           high is not None and f"<= {b.fmt(high)}") if x)
         message = f"{label} = {b.fmt(observed)} on {day}"
         if avg is not None:
             message += f" ({self.window_days}-day avg {b.fmt(avg)})"
         contributors = {k: v for k, v in target.items() if k and v}
         if self.dimension is None and contributors and not success:
             message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))
-        if not success:
-            message += f", expected {expected}"
-            if self.hint:
-                message += f": {self.hint}"
-        return {"success": success,
-                "result": {"observed_value": observed,
-                           "details": {"day": day, "message": message, "expected": expected,
-                                       "low": low, "high": high, "baseline": avg,
-                                       "dimensions": contributors}}}
+        return b.outcome(success, observed, message, b.expected_range(low, high), self.hint,
+                         day=day, low=low, high=high, baseline=avg, dimensions=contributors)

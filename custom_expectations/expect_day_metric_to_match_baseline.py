@@ -50,16 +50,7 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
         outside = (low is not None and observed < low) or (high is not None and observed > high)
         success = not (outside and abs(observed - avg) >= self.min_abs_change)
         change = (observed - avg) / avg * 100 if avg else None
-        expected = " and ".join(x for x in (low is not None and f">= {b.fmt(low)}",
-                                           high is not None and f"<= {b.fmt(high)}") if x)
         message = f"{label} = {b.fmt(observed)} on {day} ({self.window_days}-day avg {b.fmt(avg)}"
         message += f", {'up' if change >= 0 else 'down'} {abs(change):.0f}%)" if change is not None else ")"
-        if not success:
-            message += f", expected {expected}"
-            if self.hint:
-                message += f": {self.hint}"
-        return {"success": success,
-                "result": {"observed_value": observed,
-                           "details": {"day": day, "message": message, "expected": expected, "low": low,
-                                       "high": high, "baseline": avg, "change_pct": change,
-                                       "history_days": have}}}
+        return b.outcome(success, observed, message, b.expected_range(low, high), self.hint,
+                         day=day, low=low, high=high, baseline=avg, change_pct=change, history_days=have)
