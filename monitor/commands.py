@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from monitor import database, generator, loader, settings
+from monitor import database, settings
 from monitor.backends import postgres as backend
 from monitor.cli import print_json
 from monitor.outcome import Outcome
@@ -18,7 +18,7 @@ from monitor.summary import DaySummary
 log = logging.getLogger("monitor")
 
 
-# GX takes seconds to import: only the commands that validate load it.
+# GX (and the UA parser) take seconds to import: only the commands that need them load them.
 
 
 def init() -> Outcome:
@@ -30,6 +30,8 @@ def init() -> Outcome:
 
 
 def load(path: Path, day: dt.date | None, force: bool) -> Outcome:
+    from monitor import loader
+
     s = settings.load()
     eng = database.engine()
     backend.apply_schema(eng)
@@ -142,7 +144,7 @@ def docs() -> Outcome:
 
 def demo(days: int, seed: int) -> Outcome:
     """The spec's 14 days on the embedded server, in a database of its own."""
-    from monitor import gx_project, pipeline
+    from monitor import generator, gx_project, loader, pipeline
 
     base = database.embedded_url()
     eng = sa.create_engine(base, isolation_level="AUTOCOMMIT")

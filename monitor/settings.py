@@ -68,7 +68,7 @@ class Alerting(_Strict):
 
 
 class Docs(_Strict):
-    keep_runs: int = Field(60, ge=1)  # validation results (and Data Docs pages) kept per suite
+    keep_runs: int = Field(30, ge=1)  # validation results (and Data Docs pages) kept per suite
 
 
 class Settings(_Strict):

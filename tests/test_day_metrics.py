@@ -60,3 +60,21 @@ def test_recomputing_a_day_replaces_it(db, tmp_path):
     with database.engine().connect() as conn:
         n = conn.exec_driver_sql("SELECT count(*) FROM monitor.daily_metrics WHERE metric = 'rows'").scalar()
     assert n == 1
+
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-03T10:00:00Z", "2026-11-03 10:00:00+00"),
+    ("2026-11-03T10:00:00.123Z", "2026-11-03 10:00:00.123+00"),
+    ("2026-11-03 12:00:00+02:00", "2026-11-03 10:00:00+00"),
+    ("2026-11-03T10:00", "2026-11-03 10:00:00+00"),
+    ("now", None), ("today", None), ("epoch", None), ("infinity", None),
+    ("27/11/2026 10:15", None), ("2026-13-45T99:00:00Z", None), ("2026-11-03Tab:cd", None), ("", None),
+], ids=lambda v: str(v))
+def test_parse_ts_accepts_iso_8601_only(db, text, expected):
+    with database.engine().connect() as conn:
+        got = conn.execute(sa.text("SELECT events.parse_ts(:t)::text"), {"t": text}).scalar()
+    assert got == expected

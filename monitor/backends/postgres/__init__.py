@@ -12,7 +12,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from monitor import devices
 from monitor.settings import Settings
 
 _HERE = Path(__file__).parent
@@ -49,6 +48,8 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
         "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes,
     }
     cursor = conn.connection.cursor()
+    # the day's sorts and hashes (sessions, duplicates) fit in memory instead of spilling to disk
+    cursor.execute("SET LOCAL work_mem = '128MB'")
     cursor.execute(_sql("day_metrics.sql"), params)
     rows = cursor.fetchall()
     cursor.execute("DELETE FROM monitor.daily_metrics WHERE day = %s", (day,))
@@ -70,6 +71,8 @@ def learn_user_agents(cursor, stage_table: str) -> int:
     )
     new = [r[0] for r in cursor.fetchall()]
     if new:
+        from monitor import devices  # the parser's rules take a while to load: only when needed
+
         cursor.executemany(
             "INSERT INTO monitor.user_agents (user_agent, device_type) VALUES (%s, %s) ON CONFLICT DO NOTHING",
             [(ua, devices.device_type(ua)) for ua in new],

@@ -3,13 +3,23 @@
 -- Output: (metric, dimension, value) rows; NULL values (e.g. a rate with no
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
+    -- only the fields the metrics read, so the materialised day stays narrow;
+    -- OFFSET 0 keeps the JSON parsed once per row instead of once per field
     SELECT nullif(btrim(r.client_id), '') AS client_id,
            r."timestamp" AS ts_text,
            nullif(btrim(r.event_name), '') AS event_name,
-           r.event_data,
+           hashtextextended(r.event_data, 0) AS data_hash,
            events.parse_ts(r."timestamp") AS ts,
-           CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data
+           j.data IS NULL AS malformed,
+           f.page_url, f.referrer, f.user_agent, f.utm_source, f.utm_medium, f.utm_campaign,
+           nullif(f.device_type, '') AS device_type, f.session_id,
+           CASE WHEN r.event_name = 'purchase' AND pg_input_is_valid(f.revenue, 'numeric')
+                THEN f.revenue::numeric END AS revenue
     FROM events.raw_events r
+    CROSS JOIN LATERAL (SELECT CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data OFFSET 0) j
+    LEFT JOIN LATERAL jsonb_to_record(j.data) AS f(page_url text, referrer text, user_agent text, utm_source text,
+                                                   utm_medium text, utm_campaign text, device_type text,
+                                                   session_id text, revenue text) ON true
     WHERE r.partition_date = %(day)s
 ),
 flags AS (
@@ -29,16 +39,17 @@ raw AS (
            count(*) FILTER (WHERE future) AS future_timestamp,
            count(*) FILTER (WHERE out_of_day) AS out_of_day_timestamp,
            count(*) FILTER (WHERE unparseable OR future OR out_of_day) AS invalid_timestamp,
-           count(*) FILTER (WHERE data IS NULL) AS malformed_json,
-           count(DISTINCT client_id) AS distinct_clients,
-           sum(CASE WHEN event_name = 'purchase' AND pg_input_is_valid(data->>'revenue', 'numeric')
-                    THEN (data->>'revenue')::numeric END) AS revenue
+           count(*) FILTER (WHERE malformed) AS malformed_json,
+           sum(revenue) FILTER (WHERE event_name = 'purchase') AS revenue
     FROM flags
 ),
 dup AS (
     SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
     FROM (SELECT count(*) AS n FROM ev
-          GROUP BY client_id, ts_text, event_name, event_data HAVING count(*) > 1) d
+          GROUP BY client_id, ts_text, event_name, data_hash HAVING count(*) > 1) d
+),
+clients AS (
+    SELECT count(*) AS distinct_clients FROM (SELECT DISTINCT client_id FROM ev WHERE client_id IS NOT NULL) c
 ),
 by_type AS (
     SELECT k.name, count(ev.event_name) AS n
@@ -47,7 +58,8 @@ by_type AS (
     GROUP BY k.name
 ),
 hits AS (
-    SELECT client_id, ts, event_name, data,
+    SELECT client_id, ts, event_name, page_url, referrer, user_agent, utm_source, utm_medium, utm_campaign,
+           device_type, session_id,
            coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) AS starts
     FROM ev
     WHERE client_id IS NOT NULL AND ts IS NOT NULL
@@ -59,34 +71,43 @@ numbered AS (
     FROM hits
 ),
 landing AS (
-    -- channel, source and device of each session come from its first hit
+    -- the inputs of channel, source and device come from each session's first hit
     SELECT n.*,
-           CASE WHEN n.starts THEN monitor.channel_of(
-               coalesce(n.data->>'utm_source', monitor.url_param(n.data->>'page_url', 'utm_source')),
-               coalesce(n.data->>'utm_medium', monitor.url_param(n.data->>'page_url', 'utm_medium')),
-               n.data->>'referrer', n.data->>'page_url') END AS channel,
-           CASE WHEN n.starts THEN lower(coalesce(n.data->>'utm_source',
-               monitor.url_param(n.data->>'page_url', 'utm_source'), '(none)')) END AS utm_source,
-           CASE WHEN n.starts THEN lower(coalesce(n.data->>'utm_campaign',
-               monitor.url_param(n.data->>'page_url', 'utm_campaign'), '(none)')) END AS utm_campaign,
-           CASE WHEN n.starts THEN coalesce(lower(nullif(n.data->>'device_type', '')), ua.device_type, 'unknown')
-           END AS device
+           CASE WHEN n.starts THEN lower(coalesce(n.utm_source, monitor.url_param(n.page_url, 'utm_source'))) END AS src,
+           CASE WHEN n.starts THEN lower(coalesce(n.utm_medium, monitor.url_param(n.page_url, 'utm_medium'))) END AS med,
+           CASE WHEN n.starts THEN lower(coalesce(n.utm_campaign, monitor.url_param(n.page_url, 'utm_campaign'))) END
+               AS campaign,
+           CASE WHEN n.starts THEN monitor.url_host(n.referrer) END AS ref_host,
+           CASE WHEN n.starts THEN monitor.url_host(n.page_url) END AS page_host,
+           CASE WHEN n.starts THEN coalesce(lower(n.device_type), ua.device_type, 'unknown') END AS device
     FROM numbered n
-    LEFT JOIN monitor.user_agents ua ON n.starts AND ua.user_agent = n.data->>'user_agent'
+    LEFT JOIN monitor.user_agents ua ON n.starts AND ua.user_agent = n.user_agent
 ),
-sess AS (
-    SELECT coalesce('s:' || (data->>'session_id'), 'c:' || client_id || ':' || seq) AS session_key,
+sessions AS (
+    SELECT coalesce('s:' || session_id, 'c:' || client_id || ':' || seq) AS session_key,
            extract(epoch FROM max(ts) - min(ts)) AS duration_s,
            count(*) FILTER (WHERE event_name = 'page_viewed') AS pages,
            bool_or(event_name = 'add_to_cart') AS cart,
            bool_or(event_name = 'checkout_started') AS checkout,
            bool_or(event_name = 'purchase') AS purchase,
-           coalesce(min(channel), 'Direct') AS channel,
-           coalesce(min(utm_source), '(none)') AS utm_source,
-           coalesce(min(utm_campaign), '(none)') AS utm_campaign,
+           min(src) AS src, min(med) AS med, min(ref_host) AS ref_host, min(page_host) AS page_host,
+           coalesce(min(campaign), '(none)') AS utm_campaign,
            coalesce(min(device), 'unknown') AS device
     FROM landing
     GROUP BY 1
+),
+channels AS MATERIALIZED (
+    -- classify each distinct landing once, not each session ('' stands for NULL: a hashable join)
+    SELECT src, med, ref_host, page_host,
+           monitor.channel_from(nullif(src, ''), nullif(med, ''), nullif(ref_host, ''), nullif(page_host, '')) AS channel
+    FROM (SELECT DISTINCT coalesce(src, '') AS src, coalesce(med, '') AS med, coalesce(ref_host, '') AS ref_host,
+                          coalesce(page_host, '') AS page_host FROM sessions) d
+),
+sess AS (
+    SELECT s.*, coalesce(s.src, '(none)') AS utm_source, c.channel
+    FROM sessions s
+    JOIN channels c ON c.src = coalesce(s.src, '') AND c.med = coalesce(s.med, '')
+                   AND c.ref_host = coalesce(s.ref_host, '') AND c.page_host = coalesce(s.page_host, '')
 ),
 sess_totals AS (
     SELECT count(*) AS sessions,
@@ -121,7 +142,7 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'invalid_timestamp', '', invalid_timestamp FROM raw
     UNION ALL SELECT 'malformed_json', '', malformed_json FROM raw
     UNION ALL SELECT 'malformed_json_rate', '', malformed_json / nullif(rows, 0)::numeric FROM raw
-    UNION ALL SELECT 'distinct_clients', '', distinct_clients FROM raw
+    UNION ALL SELECT 'distinct_clients', '', distinct_clients FROM clients
     UNION ALL SELECT 'revenue', '', coalesce(revenue, 0) FROM raw
     UNION ALL SELECT 'duplicate_rows', '', duplicate_rows FROM dup
     UNION ALL SELECT 'duplicate_rate', '', duplicate_rows / nullif(rows, 0)::numeric FROM dup, raw
