@@ -95,6 +95,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
     try:
         cur = raw.cursor()
         cur.execute("SELECT 1 FROM pg_advisory_xact_lock(hashtext('monitor.load'))")
+        cur.execute("SET LOCAL work_mem = '128MB'")  # distinct user agents hash in memory
         cur.execute("SELECT load_id FROM events.loads WHERE file_sha256 = %s LIMIT 1", (sha,))
         previous = cur.fetchone()
         if previous and not force:

@@ -14,6 +14,7 @@ from tests.conftest import INCIDENT_DAY, load_day
 from tests.peers import Mailbox, Webhook, closed_port_url, free_port
 
 SMTP_PASSWORD = "smtp-pa55-word"
+DB_PASSWORD = "db-pa55-word"
 
 
 @pytest.fixture
@@ -111,14 +112,18 @@ def test_bad_smtp_address_is_recorded_not_raised(zero_purchase_day, fast_alertin
 
 
 def test_secrets_never_written(zero_purchase_day, fast_alerting, monkeypatch, caplog):
+    from sqlalchemy.engine import make_url
+
     caplog.set_level(logging.DEBUG)
+    # the embedded server trusts local connections, so a password in the URL is carried but unused
+    database.use(make_url(database.database_url()).set(password=DB_PASSWORD).render_as_string(hide_password=False))
     with Webhook(status=500) as hook, Mailbox() as mail:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
         _mail_env(monkeypatch, mail.port)
         monkeypatch.setenv("SMTP_USER", "monitor")
         monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
         pipeline.run_day(zero_purchase_day, fast_alerting)
-    secrets = ["s3cretToken", SMTP_PASSWORD]
+    secrets = ["s3cretToken", SMTP_PASSWORD, DB_PASSWORD]
     haystacks = {"log": caplog.text}
     for path in (gx_project.project_root() / "gx").rglob("*"):
         if path.is_file():
@@ -171,3 +176,32 @@ def test_slack_links_point_at_the_days_data_docs_pages(zero_purchase_day, fast_a
     for url in urls:
         page = Path(unquote(urlparse(url).path))
         assert page.exists() and str(zero_purchase_day) in str(page), page
+
+
+def test_demo_days_each_notify_once(db, tmp_path, fast_alerting, monkeypatch):
+    """The demo's shape: every day has checkouts and no purchase at all."""
+    import datetime as dt
+
+    from monitor import generator
+
+    start = dt.date(2026, 8, 1)
+    days = [start + dt.timedelta(days=i) for i in range(3)]
+    for day in days:
+        load_day(tmp_path, day, ("zero_purchase",), seed=day.day)
+    with Webhook() as hook, Mailbox() as mail:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        _mail_env(monkeypatch, mail.port)
+        runs = [pipeline.run_day(day, fast_alerting) for day in days]
+        for day in days:  # a rerun of every day sends nothing new
+            pipeline.run_day(day, fast_alerting)
+    assert len(hook.posts) == len(days) and len(mail.messages) == len(days)
+    for day, post, run in zip(days, hook.posts, runs):
+        text = str(post["blocks"])
+        assert str(day) in post["blocks"][0]["text"]["text"]
+        assert "*zero_purchase*" in text and "observed: `0`" in text
+        stored = _rows(f"SELECT count(*) FROM monitor.monitoring_results WHERE run_id = '{run.run_id}'")[0][0]
+        assert stored == len(run.results) == 26
+    # from the second day on, the message carries the trailing average (0: no day had a purchase)
+    assert "7-day avg 0" in str(hook.posts[1]["blocks"]) and "baseline: `0`" in str(hook.posts[1]["blocks"])
+    assert "no earlier days" in str(hook.posts[0]["blocks"])
+    assert generator.CATALOG["zero_purchase"].expect[0].check == "zero_purchase"
