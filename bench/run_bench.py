@@ -50,16 +50,22 @@ RUN_RSS_MB: list[float] = []
 
 
 def cli_run(url: str) -> None:
-    """`runner.py run` as a downstream job calls it; records that process's own peak RSS."""
+    """`runner.py run` as a downstream job calls it; records that process's own peak RSS.
+
+    GNU time measures it: a child's ru_maxrss as seen from this process would
+    include this (large) process's memory at fork time.
+    """
     env = dict(os.environ, DATABASE_URL=url)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "runner.py"), "run", "--date", str(TARGET), "--json"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    RUN_RSS_MB.append(usage.ru_maxrss / 1024)
+    cmd = [sys.executable, str(ROOT / "runner.py"), "run", "--date", str(TARGET), "--json"]
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    if os.path.exists(gnu_time):
+        cmd = [gnu_time, "-f", "maxrss_kb=%M"] + cmd
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if proc.returncode not in (0, 1):
-        raise SystemExit(f"run failed: {stderr.decode()}")
+        raise SystemExit(f"run failed: {proc.stderr}")
+    kb = [line.split("=", 1)[1] for line in proc.stderr.splitlines() if line.startswith("maxrss_kb=")]
+    if kb:
+        RUN_RSS_MB.append(int(kb[-1]) / 1024)
 
 
 def gx_import() -> None:
@@ -142,7 +148,7 @@ def bench_size(server: str, size: int, repeat: int, work: Path) -> dict:
     out["sql_140"] = timed(sql_pass, repeat)
     out["cli_140"] = timed(lambda: cli_run(url), repeat)
     out["inproc_140"] = timed(in_process, repeat)
-    out["rss_mb"] = max(RUN_RSS_MB)
+    out["rss_mb"] = max(RUN_RSS_MB, default=float("nan"))
     RUN_RSS_MB.clear()
     database._engine(url).dispose()
     database.use(None)
