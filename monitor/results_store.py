@@ -51,20 +51,6 @@ def is_stored(conn: sa.Connection, run_id: str) -> bool:
                              {"r": run_id}).scalar())
 
 
-def stored_summary_json(conn: sa.Connection, run_id: str) -> dict:
-    """The contract's summary object, rebuilt from stored rows (status never re-runs checks)."""
-    run = conn.execute(sa.text("SELECT day, status FROM monitor.runs WHERE run_id = :r"), {"r": run_id}).one()
-    rows = conn.execute(sa.text(
-        """SELECT check_name, category, severity, status, observed, expected, message
-           FROM monitor.monitoring_results WHERE run_id = :r ORDER BY suite, check_name"""), {"r": run_id}).all()
-    alerts = [{"check": c, "category": cat, "severity": sev, "message": msg,
-               "observed": _parse(obs), "expected": exp}
-              for c, cat, sev, st, obs, exp, msg in rows if st in ("warning", "critical", "error")]
-    return {"date": str(run.day), "status": run.status, "alerts": alerts, "checks": len(rows),
-            "passed": sum(r[3] == "pass" for r in rows), "skipped": sum(r[3] == "skipped" for r in rows),
-            "run_id": run_id}
-
-
 def _parse(text):
     if text is None:
         return None

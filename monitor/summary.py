@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 SEVERITY_RANK = {"pass": 0, "warning": 1, "critical": 2}
 
@@ -55,9 +55,6 @@ class DaySummary:
                 "passed": sum(r.status == "pass" for r in self.results),
                 "skipped": sum(r.status == "skipped" for r in self.results),
                 "run_id": self.run_id}
-
-    def results_json(self) -> list[dict]:
-        return [asdict(r) for r in self.results]
 
 
 def _status(success: bool, severity: str, skipped: bool, errored: bool) -> str:
