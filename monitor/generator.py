@@ -68,7 +68,6 @@ class Incident:
     name: str
     description: str
     expect: tuple[Expected, ...]
-    needs_history: bool = False
 
 
 def _e(check: str, category: str, severity: str) -> Expected:
@@ -90,18 +89,18 @@ CATALOG: dict[str, Incident] = {i.name: i for i in [
              (_e("malformed_json", "field_health", "warning"), _e("malformed_json_rate", "field_health", "critical"))),
     Incident("missing_column", "the file arrives without event_data", (_e("required_columns", "schema", "critical"),)),
     Incident("unexpected_column", "the file gains a debug column", (_e("unexpected_columns", "schema", "warning"),)),
-    Incident("duplicate_spike", "12% of rows sent twice", (_e("duplicate_spike", "duplicates", "critical"),), True),
-    Incident("volume_drop", "60% of sessions lost", (_e("total_events_drop", "volume", "critical"),), True),
-    Incident("traffic_spike", "40% more sessions than usual", (_e("total_events_shift", "volume", "warning"),), True),
-    Incident("page_view_drop", "35% of page views not tracked", (_e("page_view_drop", "volume", "warning"),), True),
-    Incident("checkout_drop", "checkout starts fall by 80%", (_e("cart_to_checkout_rate", "funnel", "warning"),), True),
+    Incident("duplicate_spike", "12% of rows sent twice", (_e("duplicate_spike", "duplicates", "critical"),)),
+    Incident("volume_drop", "60% of sessions lost", (_e("total_events_drop", "volume", "critical"),)),
+    Incident("traffic_spike", "40% more sessions than usual", (_e("total_events_shift", "volume", "warning"),)),
+    Incident("page_view_drop", "35% of page views not tracked", (_e("page_view_drop", "volume", "warning"),)),
+    Incident("checkout_drop", "checkout starts fall by 80%", (_e("cart_to_checkout_rate", "funnel", "warning"),)),
     Incident("bot_burst", "a crawler floods page views", (_e("total_events_shift", "volume", "warning"),
-                                                           _e("page_depth", "session", "warning")), True),
-    Incident("broken_utm", "UTM parameters stripped from paid links", (_e("channel_mix", "traffic_source", "warning"),), True),
+                                                           _e("page_depth", "session", "warning"))),
+    Incident("broken_utm", "UTM parameters stripped from paid links", (_e("channel_mix", "traffic_source", "warning"),)),
     Incident("lost_mobile_tracking", "mobile devices stop sending events",
-             (_e("device_mix", "session", "warning"), _e("total_events_drop", "volume", "critical")), True),
+             (_e("device_mix", "session", "warning"), _e("total_events_drop", "volume", "critical"))),
     Incident("fragmented_sessions", "the cookie is reset on every page", (_e("sessions_shift", "volume", "warning"),
-                                                                         _e("page_depth", "session", "warning")), True),
+                                                                         _e("page_depth", "session", "warning"))),
 ]}
 
 
