@@ -73,6 +73,7 @@ import sqlalchemy as sa  # noqa: E402
     ("2026-11-03T10:00", "2026-11-03 10:00:00+00"),
     ("now", None), ("today", None), ("epoch", None), ("infinity", None),
     ("27/11/2026 10:15", None), ("2026-13-45T99:00:00Z", None), ("2026-11-03Tab:cd", None), ("", None),
+    ("abcd-ef-ghT10:00", None), ("2026-11-03T10:00 tomorrow", None),
 ], ids=lambda v: str(v))
 def test_parse_ts_accepts_iso_8601_only(db, text, expected):
     with database.engine().connect() as conn:

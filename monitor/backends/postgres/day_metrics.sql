@@ -4,22 +4,25 @@
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
     -- only the fields the metrics read, so the materialised day stays narrow;
-    -- OFFSET 0 keeps the JSON parsed once per row instead of once per field
-    SELECT nullif(btrim(r.client_id), '') AS client_id,
+    -- OFFSET 0 keeps the JSON parsed once per row, and ->> reads a parsed
+    -- object for less than jsonb_to_record builds a record
+    SELECT nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
            r."timestamp" AS ts_text,
            nullif(btrim(r.event_name), '') AS event_name,
            hashtextextended(r.event_data, 0) AS data_hash,
            events.parse_ts(r."timestamp") AS ts,
            j.data IS NULL AS malformed,
-           f.page_url, f.referrer, f.user_agent, f.utm_source, f.utm_medium, f.utm_campaign,
-           nullif(f.device_type, '') AS device_type, f.session_id,
-           CASE WHEN r.event_name = 'purchase' AND pg_input_is_valid(f.revenue, 'numeric')
-                THEN f.revenue::numeric END AS revenue
+           j.data->>'page_url' AS page_url, j.data->>'referrer' AS referrer,
+           j.data->>'utm_source' AS utm_source, j.data->>'utm_medium' AS utm_medium,
+           j.data->>'utm_campaign' AS utm_campaign,
+           -- the device, not the long user agent, goes on through the sessions sort
+           coalesce(lower(nullif(j.data->>'device_type', '')), ua.device_type) AS device,
+           j.data->>'session_id' AS session_id,
+           CASE WHEN r.event_name = 'purchase' AND pg_input_is_valid(j.data->>'revenue', 'numeric')
+                THEN (j.data->>'revenue')::numeric END AS revenue
     FROM events.raw_events r
     CROSS JOIN LATERAL (SELECT CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data OFFSET 0) j
-    LEFT JOIN LATERAL jsonb_to_record(j.data) AS f(page_url text, referrer text, user_agent text, utm_source text,
-                                                   utm_medium text, utm_campaign text, device_type text,
-                                                   session_id text, revenue text) ON true
+    LEFT JOIN monitor.user_agents ua ON ua.user_agent = j.data->>'user_agent'
     WHERE r.partition_date = %(day)s
 ),
 flags AS (
@@ -52,14 +55,12 @@ clients AS (
     SELECT count(*) AS distinct_clients FROM (SELECT DISTINCT client_id FROM ev WHERE client_id IS NOT NULL) c
 ),
 by_type AS (
-    SELECT k.name, count(ev.event_name) AS n
+    SELECT k.name, coalesce(c.n, 0) AS n
     FROM unnest(%(known)s::text[]) AS k(name)
-    LEFT JOIN ev ON ev.event_name = k.name
-    GROUP BY k.name
+    LEFT JOIN (SELECT event_name, count(*) AS n FROM ev GROUP BY 1) c ON c.event_name = k.name
 ),
 hits AS (
-    SELECT client_id, ts, event_name, page_url, referrer, user_agent, utm_source, utm_medium, utm_campaign,
-           device_type, session_id,
+    SELECT client_id, ts, event_name, page_url, referrer, utm_source, utm_medium, utm_campaign, device, session_id,
            coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) AS starts
     FROM ev
     WHERE client_id IS NOT NULL AND ts IS NOT NULL
@@ -70,44 +71,40 @@ numbered AS (
                                                   ROWS UNBOUNDED PRECEDING) AS seq
     FROM hits
 ),
-landing AS (
-    -- the inputs of channel, source and device come from each session's first hit
-    SELECT n.*,
-           CASE WHEN n.starts THEN lower(coalesce(n.utm_source, monitor.url_param(n.page_url, 'utm_source'))) END AS src,
-           CASE WHEN n.starts THEN lower(coalesce(n.utm_medium, monitor.url_param(n.page_url, 'utm_medium'))) END AS med,
-           CASE WHEN n.starts THEN lower(coalesce(n.utm_campaign, monitor.url_param(n.page_url, 'utm_campaign'))) END
-               AS campaign,
-           CASE WHEN n.starts THEN monitor.url_host(n.referrer) END AS ref_host,
-           CASE WHEN n.starts THEN monitor.url_host(n.page_url) END AS page_host,
-           CASE WHEN n.starts THEN coalesce(lower(n.device_type), ua.device_type, 'unknown') END AS device
-    FROM numbered n
-    LEFT JOIN monitor.user_agents ua ON n.starts AND ua.user_agent = n.user_agent
-),
 sessions AS (
+    -- a session's landing inputs (channel, source, device) come from its first hit
     SELECT coalesce('s:' || session_id, 'c:' || client_id || ':' || seq) AS session_key,
            extract(epoch FROM max(ts) - min(ts)) AS duration_s,
            count(*) FILTER (WHERE event_name = 'page_viewed') AS pages,
            bool_or(event_name = 'add_to_cart') AS cart,
            bool_or(event_name = 'checkout_started') AS checkout,
            bool_or(event_name = 'purchase') AS purchase,
-           min(src) AS src, min(med) AS med, min(ref_host) AS ref_host, min(page_host) AS page_host,
-           coalesce(min(campaign), '(none)') AS utm_campaign,
-           coalesce(min(device), 'unknown') AS device
-    FROM landing
+           coalesce(min(page_url) FILTER (WHERE starts), '') AS page_url,
+           coalesce(min(referrer) FILTER (WHERE starts), '') AS referrer,
+           coalesce(min(utm_source) FILTER (WHERE starts), '') AS utm_source,
+           coalesce(min(utm_medium) FILTER (WHERE starts), '') AS utm_medium,
+           coalesce(min(utm_campaign) FILTER (WHERE starts), '') AS utm_campaign,
+           coalesce(min(device) FILTER (WHERE starts), 'unknown') AS device
+    FROM numbered
     GROUP BY 1
 ),
-channels AS MATERIALIZED (
-    -- classify each distinct landing once, not each session ('' stands for NULL: a hashable join)
-    SELECT src, med, ref_host, page_host,
-           monitor.channel_from(nullif(src, ''), nullif(med, ''), nullif(ref_host, ''), nullif(page_host, '')) AS channel
-    FROM (SELECT DISTINCT coalesce(src, '') AS src, coalesce(med, '') AS med, coalesce(ref_host, '') AS ref_host,
-                          coalesce(page_host, '') AS page_host FROM sessions) d
+landings AS MATERIALIZED (
+    -- parse and classify each distinct landing once, not each session ('' stands
+    -- for NULL so that sessions join back on a hash)
+    SELECT d.*, monitor.channel_from(x.src, x.med, x.ref_host, x.page_host) AS channel,
+           coalesce(x.src, '(none)') AS source, x.campaign
+    FROM (SELECT DISTINCT page_url, referrer, utm_source, utm_medium, utm_campaign FROM sessions) d
+    CROSS JOIN LATERAL (
+        SELECT lower(coalesce(nullif(d.utm_source, ''), monitor.url_param(d.page_url, 'utm_source'))) AS src,
+               lower(coalesce(nullif(d.utm_medium, ''), monitor.url_param(d.page_url, 'utm_medium'))) AS med,
+               lower(coalesce(nullif(d.utm_campaign, ''), monitor.url_param(d.page_url, 'utm_campaign'))) AS campaign,
+               monitor.url_host(d.referrer) AS ref_host, monitor.url_host(d.page_url) AS page_host) x
 ),
 sess AS (
-    SELECT s.*, coalesce(s.src, '(none)') AS utm_source, c.channel
+    SELECT s.duration_s, s.pages, s.cart, s.checkout, s.purchase, l.channel, l.source AS utm_source,
+           coalesce(l.campaign, '(none)') AS utm_campaign, s.device
     FROM sessions s
-    JOIN channels c ON c.src = coalesce(s.src, '') AND c.med = coalesce(s.med, '')
-                   AND c.ref_host = coalesce(s.ref_host, '') AND c.page_host = coalesce(s.page_host, '')
+    JOIN landings l USING (page_url, referrer, utm_source, utm_medium, utm_campaign)
 ),
 sess_totals AS (
     SELECT count(*) AS sessions,
