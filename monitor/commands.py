@@ -54,18 +54,24 @@ def _gate(summary: DaySummary, fail_on: str) -> Outcome:
 
 
 def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool) -> Outcome:
-    from monitor import pipeline
+    from monitor.day_pass import DayPass
 
     s = settings.load()
-    pipeline.init(s)
-    outcomes = []
-    for day in days:
-        summary = pipeline.run_day(day, s, renotify=renotify)
-        outcomes.append(_gate(summary, fail_on))
-        if as_json:
-            print_json(summary.to_json())
-        else:
-            print_summary(summary)
+    eng = database.engine()
+    backend.apply_schema(eng)
+    # the first day's metrics pass runs in the database while GX imports here
+    first = DayPass(eng, days[0], s).start()
+    with first:
+        from monitor import pipeline
+
+        outcomes = []
+        for day in days:
+            summary = pipeline.run_day(day, s, renotify=renotify, started=first if day == days[0] else None)
+            outcomes.append(_gate(summary, fail_on))
+            if as_json:
+                print_json(summary.to_json())
+            else:
+                print_summary(summary)
     return Outcome.worst(outcomes)
 
 

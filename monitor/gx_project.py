@@ -15,10 +15,14 @@ import re
 import shutil
 from pathlib import Path
 
-import custom_expectations  # noqa: F401  (registers expectations before any suite loads)
-import checkpoints.actions  # noqa: F401  (registers actions before the checkpoint loads)
-import great_expectations as gx
-from great_expectations.core.run_identifier import RunIdentifier
+from monitor.fast_import import fast_import
+
+with fast_import("scipy.stats", "altair", "jsonschema"):  # GX loads them for features we do not use
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    import custom_expectations  # noqa: F401  (registers expectations before any suite loads)
+    import checkpoints.actions  # noqa: F401  (registers actions before the checkpoint loads)
 
 from checkpoints import daily_events
 from expectations import SUITES

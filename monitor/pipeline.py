@@ -1,4 +1,4 @@
-"""One day's run: metrics pass, GX checkpoint, results stored. Runs of a day never interleave."""
+"""One day's run: metrics pass (monitor.day_pass), GX checkpoint, results stored."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import datetime as dt
 import logging
 import uuid
 
-import sqlalchemy as sa
-
 from monitor import database, gx_project, notify, results_store
 from monitor.backends import postgres as backend
+from monitor.day_pass import DayPass
 from monitor.errors import InfrastructureError
 from monitor.settings import Settings
 from monitor.summary import DaySummary, summarize
@@ -22,29 +21,20 @@ def new_run_id(day: dt.date, now: dt.datetime) -> str:
 
 
 def init(settings: Settings) -> None:
-    eng = database.engine()
-    backend.apply_schema(eng)
+    backend.apply_schema(database.engine())
     gx_project.point_at_day(database.database_url(), None)
     gx_project.sync(gx_project.context(), settings)
 
 
-def run_day(day: dt.date, settings: Settings, renotify: bool = False) -> DaySummary:
+def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: DayPass | None = None) -> DaySummary:
+    """Run one day; ``started`` is its metrics pass if the caller already began it (see DayPass)."""
     eng = database.engine()
-    url = database.database_url()
-    with eng.connect() as lock:
-        # session-level lock: a second run of the same day waits here, then runs after
-        lock.execute(sa.text("SELECT pg_advisory_lock(hashtext('monitor.run'), hashtext(:d))"), {"d": str(day)})
-        lock.commit()
-        try:
-            return _run_locked(eng, url, day, settings, renotify)
-        finally:
-            lock.execute(sa.text("SELECT pg_advisory_unlock(hashtext('monitor.run'), hashtext(:d))"), {"d": str(day)})
-            lock.commit()
+    with started or DayPass(eng, day, settings).start() as metrics:
+        metrics.wait()
+        return _run_checks(eng, database.database_url(), day, settings, renotify)
 
 
-def _run_locked(eng, url, day, settings, renotify) -> DaySummary:
-    with eng.begin() as conn:
-        backend.compute_day_metrics(conn, day, settings)
+def _run_checks(eng, url, day, settings, renotify) -> DaySummary:
     now = dt.datetime.now(dt.timezone.utc)
     run_id = new_run_id(day, now)
     with eng.begin() as conn:

@@ -33,11 +33,6 @@ def apply_schema(eng: sa.Engine) -> None:
         raw.close()
 
 
-def day_lock(conn: sa.Connection, day: dt.date) -> None:
-    """Serialise runs of the same day (released at the end of the transaction)."""
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('monitor.day'), hashtext(:d))"), {"d": str(day)})
-
-
 def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
     """Recompute one day's metrics into monitor.daily_metrics (replacing the day)."""
     params = {
