@@ -39,12 +39,31 @@ class LoadReport:
     unparsed_lines: int
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+class _HashingReader:
+    """The file as COPY reads it, hashed on the way: no separate pass over the file."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.fh.read(size)
+        self.digest.update(block)
+        return block
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self.fh.readline(size)
+        self.digest.update(line)
+        return line
+
+
+def _copy(cur, sql: str, path: Path) -> str:
+    """COPY the whole file; return its sha256."""
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        reader = _HashingReader(fh)
+        cur.copy_expert(sql, reader, size=1 << 16)
+        reader.digest.update(fh.read())  # nothing left unless COPY stopped early
+    return reader.digest.hexdigest()
 
 
 def detect_format(path: Path) -> str:
@@ -89,84 +108,130 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     fmt = detect_format(path)
-    sha = _sha256(path)
     required = list(settings.required_columns)
     raw = eng.raw_connection()
     try:
         cur = raw.cursor()
         cur.execute("SELECT 1 FROM pg_advisory_xact_lock(hashtext('monitor.load'))")
         cur.execute("SET LOCAL work_mem = '128MB'")  # distinct user agents hash in memory
+        cur.execute("SELECT nextval(pg_get_serial_sequence('events.loads', 'load_id'))")
+        load_id = cur.fetchone()[0]
+        columns = _csv_header(path) if fmt == "csv" else []
+        # a dated CSV of known columns needs no reshaping: COPY it straight into raw_events
+        direct = fmt == "csv" and requested is not None and set(columns) <= set(required)
+        unparsed = 0
+        try:
+            if direct:
+                sha = _copy_direct(cur, path, columns, load_id, requested)
+            elif fmt == "csv":
+                sha = _stage_csv(cur, path, columns, required)
+            else:
+                sha, columns, unparsed = _stage_jsonl(cur, path, required)
+        except psycopg2.DataError as exc:  # COPY refused the file: the caller's input, not the database
+            msg = " ".join(line.strip() for line in (exc.pgerror or str(exc)).strip().splitlines() if line.strip())
+            raise UsageError(f"{path}: unreadable {fmt.upper()}: {msg}") from None
+        # checked after the COPY, which hashes the file as it streams; a refused duplicate rolls back
         cur.execute("SELECT load_id FROM events.loads WHERE file_sha256 = %s LIMIT 1", (sha,))
         previous = cur.fetchone()
         if previous and not force:
             raise UsageError(f"{path}: already loaded as load {previous[0]} (same content); use --force to load again")
-        if fmt == "csv":
-            columns = _csv_header(path)
-        try:
-            if fmt == "csv":
-                unparsed = _stage_csv(cur, path, columns, required)
-            else:
-                columns, unparsed = _stage_jsonl(cur, path, required)
-        except psycopg2.DataError as exc:  # COPY refused the file: the caller's input, not the database
-            msg = " ".join(line.strip() for line in (exc.pgerror or str(exc)).strip().splitlines() if line.strip())
-            raise UsageError(f"{path}: unreadable {fmt.upper()}: {msg}") from None
-        if "event_data" in columns:
-            backend.learn_user_agents(cur, "stage")
-        present = [c for c in required if c in columns]
-        extras = [c for c in columns if c not in required]
         cur.execute(
-            "INSERT INTO events.loads (source_file, file_sha256, file_format, requested_date, columns)"
-            " VALUES (%s, %s, %s, %s, %s) RETURNING load_id",
-            (str(path.resolve()), sha, fmt, requested, columns),
+            "INSERT INTO events.loads (load_id, source_file, file_sha256, file_format, requested_date, columns)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (load_id, str(path.resolve()), sha, fmt, requested, columns),
         )
-        load_id = cur.fetchone()[0]
-        select_cols = ", ".join(f's."{c}"' if c in present else "NULL" for c in required)
-        extra_expr = "s.extra" if extras or fmt == "jsonl" else "NULL"
-        part = _partition_expr(requested, "timestamp" in present)
-        cur.execute(
-            f"""WITH ins AS (
-                  INSERT INTO events.raw_events
-                    (partition_date, load_id, line_no, client_id, "timestamp", event_name, event_data, extra)
-                  SELECT {part}, %(load_id)s, s.line_no, {select_cols}, {extra_expr}
-                  FROM stage s
-                  RETURNING partition_date)
-                INSERT INTO events.load_days (load_id, partition_date, row_count)
-                SELECT %(load_id)s, partition_date, count(*) FROM ins GROUP BY 2
-                RETURNING partition_date, row_count""",
-            {"requested": requested, "load_id": load_id},
-        )
+        if direct:
+            if "event_data" in columns:
+                backend.learn_user_agents(cur, "events.raw_events",
+                                          cur.mogrify("partition_date = %s AND load_id = %s",
+                                                      (requested, load_id)).decode())
+            cur.execute(
+                "INSERT INTO events.load_days (load_id, partition_date, row_count)"
+                " SELECT %(load_id)s, %(day)s, count(*) FROM events.raw_events"
+                " WHERE partition_date = %(day)s AND load_id = %(load_id)s HAVING count(*) > 0"
+                " RETURNING partition_date, row_count",
+                {"load_id": load_id, "day": requested},
+            )
+        else:
+            if "event_data" in columns:
+                backend.learn_user_agents(cur, "stage")
+            _insert_staged(cur, columns, required, fmt, requested, load_id)
         days = {str(d): n for d, n in sorted(cur.fetchall())}
         rows = sum(days.values())
         cur.execute("UPDATE events.loads SET row_count = %s WHERE load_id = %s", (rows, load_id))
-        cur.execute("ANALYZE events.raw_events")  # fresh statistics for the day's metrics pass
+        # unsummarised BRIN ranges match every day: summarise the new ones before any run reads them
+        cur.execute("SELECT brin_summarize_new_values('events.raw_events_day_brin')")
+        _refresh_statistics(cur, rows)
         raw.commit()
     except BaseException:
         raw.rollback()
         raise
     finally:
         raw.close()
+    extras = [c for c in columns if c not in required]
     return LoadReport(load_id, rows, days, tuple(columns),
                       tuple(c for c in required if c not in columns), tuple(extras), unparsed)
 
 
-def _stage_csv(cur, path: Path, columns: list[str], required: list[str]) -> int:
+def _refresh_statistics(cur, rows: int) -> None:
+    """ANALYZE when this load is a large part of the table, so the next metrics pass plans with it.
+
+    Sampling the table costs the same for every load; after a small one the
+    statistics still describe a day well (estimates scale with table size).
+    """
+    cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'events.raw_events'::regclass")
+    known = cur.fetchone()[0]
+    if known < 0 or rows > 0.2 * known:
+        cur.execute("ANALYZE events.raw_events")
+
+
+def _copy_direct(cur, path: Path, columns: list[str], load_id: int, day: dt.date) -> str:
+    """COPY into raw_events; its column defaults take the load's id and day from these settings."""
+    cur.execute("SELECT set_config('monitor.load_id', %s, true), set_config('monitor.load_day', %s, true),"
+                " setval('events.load_line_no', 1, false)", (str(load_id), day.isoformat()))
+    col_list = ", ".join(f'"{c}"' for c in columns)
+    return _copy(cur, f"COPY events.raw_events ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
+                 path)
+
+
+def _insert_staged(cur, columns: list[str], required: list[str], fmt: str, requested: dt.date | None,
+                   load_id: int) -> None:
+    """Move the reshaped stage into raw_events and count rows per day (fetched by the caller)."""
+    present = [c for c in required if c in columns]
+    extras = [c for c in columns if c not in required]
+    select_cols = ", ".join(f's."{c}"' if c in present else "NULL" for c in required)
+    extra_expr = "s.extra" if extras or fmt == "jsonl" else "NULL"
+    part = _partition_expr(requested, "timestamp" in present)
+    cur.execute(
+        f"""WITH ins AS (
+              INSERT INTO events.raw_events
+                (partition_date, load_id, line_no, client_id, "timestamp", event_name, event_data, extra)
+              SELECT {part}, %(load_id)s, s.line_no, {select_cols}, {extra_expr}
+              FROM stage s
+              RETURNING partition_date)
+            INSERT INTO events.load_days (load_id, partition_date, row_count)
+            SELECT %(load_id)s, partition_date, count(*) FROM ins GROUP BY 2
+            RETURNING partition_date, row_count""",
+        {"requested": requested, "load_id": load_id},
+    )
+
+
+def _stage_csv(cur, path: Path, columns: list[str], required: list[str]) -> str:
     cols_sql = ", ".join(f'"{c}" text' for c in columns)
     cur.execute(f"CREATE TEMP TABLE stage (line_no bigint GENERATED ALWAYS AS IDENTITY, {cols_sql}) ON COMMIT DROP")
     col_list = ", ".join(f'"{c}"' for c in columns)
-    with path.open("rb") as fh:
-        cur.copy_expert(f"COPY stage ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')", fh)
+    sha = _copy(cur, f"COPY stage ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')", path)
     extras = [c for c in columns if c not in required]
     if extras:
         pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', \"{c}\"" for c in extras)
         cur.execute("ALTER TABLE stage ADD COLUMN extra jsonb")
         cur.execute(f"UPDATE stage SET extra = nullif(jsonb_strip_nulls(jsonb_build_object({pairs})), '{{}}'::jsonb)")
-    return 0
+    return sha
 
 
-def _stage_jsonl(cur, path: Path, required: list[str]) -> tuple[list[str], int]:
+def _stage_jsonl(cur, path: Path, required: list[str]) -> tuple[str, list[str], int]:
     cur.execute("CREATE TEMP TABLE stage_lines (line_no bigint GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP")
-    with path.open("rb") as fh:
-        cur.copy_expert(_RAW_LINE_COPY.replace("stage (line)", "stage_lines (line)"), fh)
+    sha = _copy(cur, _RAW_LINE_COPY.replace("stage (line)", "stage_lines (line)"), path)
     cur.execute("DELETE FROM stage_lines WHERE coalesce(btrim(line), '') = ''")
     cur.execute(
         "CREATE TEMP TABLE stage_json ON COMMIT DROP AS SELECT line_no, line,"
@@ -192,4 +257,4 @@ def _stage_jsonl(cur, path: Path, required: list[str]) -> tuple[list[str], int]:
     )
     if unparsed:
         log.warning("%s: %d line(s) are not JSON objects; kept with empty fields", path, unparsed)
-    return columns, unparsed
+    return sha, columns, unparsed

@@ -63,3 +63,22 @@ def test_data_docs_pruned_and_free_of_context_id(with_history, tmp_path, monkeyp
         assert len(runs) == 2 and len(pages) == 2
     index = gx_project.docs_index().read_text()
     assert "dataContextId" not in index and "logo-long.png" in index
+
+
+def test_gx_import_defers_unused_modules_until_first_use():
+    # monitor.gx_project imports GX with scipy.stats, altair and jsonschema deferred:
+    # they exist as empty lazy modules until code reads from them, then work as usual.
+    code = textwrap.dedent("""
+        import gc, sys
+        import monitor.gx_project
+        print(type(sys.modules["scipy.stats"]).__name__, type(sys.modules["altair"]).__name__,
+              gc.isenabled())
+        from scipy import stats
+        import altair
+        print(round(float(stats.entropy([0.5, 0.5])), 4), type(sys.modules["scipy.stats"]).__name__,
+              altair.Chart.__name__)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["_LazyModule _LazyModule True", "0.6931 module Chart"]

@@ -108,3 +108,39 @@ def test_bad_files_are_usage_errors(db, tmp_path, content, message):
 def test_missing_file_is_usage_error(db, tmp_path):
     with pytest.raises(UsageError, match="no such file"):
         _load(tmp_path / "nope.csv")
+
+
+def test_dated_csv_copied_straight_in_matches_the_staged_path(db, tmp_path):
+    """A dated CSV is COPYed into raw_events directly; an undated one goes through the stage.
+
+    Both must store the same rows, numbered by CSV record (a quoted newline
+    does not start a record)."""
+    body = ("client_id,timestamp,event_name,event_data\n"
+            'c1,2026-11-03T10:00:00Z,page_viewed,"{""page_title"":""two\nlines, ünïcode""}"\n'
+            ",2026-11-03T10:01:00Z,,\n"
+            'c3,2026-11-03T10:02:00Z,purchase,"{""revenue"":""9.5""}"\n')
+    dated, undated = tmp_path / "dated.csv", tmp_path / "undated.csv"
+    dated.write_text(body)
+    undated.write_text(body + "c4,2026-11-03T10:03:00Z,page_viewed,{}\n")  # other content: not a duplicate
+    a, b = _load(dated), _load(undated, day=None)
+    assert a.days == {"2026-11-03": 3} and b.days == {"2026-11-03": 4}
+    cols = 'partition_date, line_no, client_id, "timestamp", event_name, event_data, extra'
+    rows_a = _rows(f"SELECT {cols} FROM events.raw_events WHERE load_id = :l ORDER BY line_no", l=a.load_id)
+    rows_b = _rows(f"SELECT {cols} FROM events.raw_events WHERE load_id = :l ORDER BY line_no", l=b.load_id)
+    assert rows_a == rows_b[:3] and [r.line_no for r in rows_a] == [1, 2, 3]
+    assert rows_a[0].event_data == '{"page_title":"two\nlines, ünïcode"}'  # kept as received
+
+
+def test_raw_events_load_defaults_fail_outside_a_load(db):
+    with pytest.raises(sa.exc.DBAPIError, match="monitor.load_day"):
+        with database.engine().begin() as conn:
+            conn.execute(sa.text("INSERT INTO events.raw_events (client_id) VALUES ('x')"))
+
+
+def test_load_summarises_the_day_index(db, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_text("client_id,timestamp,event_name,event_data\n"
+                    + "c1,2026-11-03T10:00:00Z,page_viewed,{}\n" * 20_000)
+    _load(path)
+    # nothing left for the BRIN index to summarise: other days' scans skip these pages
+    assert _rows("SELECT brin_summarize_new_values('events.raw_events_day_brin')")[0][0] == 0

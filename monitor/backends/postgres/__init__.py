@@ -55,18 +55,19 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
     return {(m, d): v for m, d, v in rows}
 
 
-def learn_user_agents(cursor, stage_table: str) -> int:
-    """Classify user agents first seen in a staged load; return how many were new.
+def learn_user_agents(cursor, table: str, where: str = "true") -> int:
+    """Classify user agents first seen in a load's rows; return how many were new.
 
     The user agent is cut out of the JSON text with string functions (a full
     parse of every row costs twice as much); values holding escapes are parsed.
+    OFFSET 0 keeps the cut computed once per row, not once per use.
     """
     cursor.execute(
         f"""WITH c AS (
                 SELECT event_data,
                        CASE WHEN strpos(event_data, '"user_agent":"') > 0
                             THEN split_part(split_part(event_data, '"user_agent":"', 2), '"', 1) END AS fast
-                FROM {stage_table} WHERE strpos(event_data, '"user_agent"') > 0),
+                FROM {table} WHERE {where} AND strpos(event_data, '"user_agent"') > 0 OFFSET 0),
             agents AS (
                 SELECT DISTINCT CASE WHEN fast IS NOT NULL AND strpos(fast, '\\') = 0 THEN fast
                                      WHEN event_data IS JSON OBJECT THEN (event_data::jsonb)->>'user_agent' END AS ua
