@@ -11,6 +11,9 @@ if __name__ == "__main__":
     # Everything is stored and printed by now. Skipping the interpreter's
     # teardown (freeing GX's hundreds of thousands of objects) saves ~0.8 s.
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # e.g. the reader of a pipe went away: nothing left to tell it
+            pass
     os._exit(code)

@@ -43,7 +43,8 @@ def load(path: Path, day: dt.date | None, force: bool) -> Outcome:
     if report.extra_columns:
         print(f"  extra column(s) kept in `extra`: {', '.join(report.extra_columns)}")
     if report.unparsed_lines:
-        print(f"  {report.unparsed_lines} line(s) were not JSON objects; kept and counted")
+        what = "line(s) were not JSON objects" if report.file_format == "jsonl" else "record(s) did not match the header"
+        print(f"  {report.unparsed_lines} {what}; kept with empty fields and counted")
     return Outcome.PASS
 
 

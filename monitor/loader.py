@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,10 @@ from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# SQLSTATE of COPY's "extra data after last expected column" / "missing data for column".
+_BAD_COPY_FORMAT = "22P04"
+# Records per COPY when the loader itself parses a CSV.
+_RECORD_BATCH = 50_000
 # Quote and delimiter bytes that never occur in text: COPY then hands us each line whole.
 _RAW_LINE_COPY = "COPY stage (line) FROM STDIN WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
 
@@ -36,7 +41,8 @@ class LoadReport:
     columns: tuple[str, ...]
     missing_columns: tuple[str, ...]
     extra_columns: tuple[str, ...]
-    unparsed_lines: int
+    unparsed_lines: int  # JSON Lines: lines not a JSON object; CSV: records not matching the header
+    file_format: str
 
 
 class _HashingReader:
@@ -120,6 +126,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         # a dated CSV of known columns needs no reshaping: COPY it straight into raw_events
         direct = fmt == "csv" and requested is not None and set(columns) <= set(required)
         unparsed = 0
+        cur.execute("SAVEPOINT copy_file")
         try:
             if direct:
                 sha = _copy_direct(cur, path, columns, load_id, requested)
@@ -128,8 +135,13 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
             else:
                 sha, columns, unparsed = _stage_jsonl(cur, path, required)
         except psycopg2.DataError as exc:  # COPY refused the file: the caller's input, not the database
-            msg = " ".join(line.strip() for line in (exc.pgerror or str(exc)).strip().splitlines() if line.strip())
-            raise UsageError(f"{path}: unreadable {fmt.upper()}: {msg}") from None
+            if not (fmt == "csv" and exc.pgcode == _BAD_COPY_FORMAT):
+                msg = " ".join(line.strip() for line in (exc.pgerror or str(exc)).strip().splitlines() if line.strip())
+                raise UsageError(f"{path}: unreadable {fmt.upper()}: {msg}") from None
+            # some records do not match the header: read them one by one and keep the odd ones whole
+            cur.execute("ROLLBACK TO SAVEPOINT copy_file")
+            direct = False
+            sha, unparsed = _stage_csv_records(cur, path, columns, required)
         # checked after the COPY, which hashes the file as it streams; a refused duplicate rolls back
         cur.execute("SELECT load_id FROM events.loads WHERE file_sha256 = %s LIMIT 1", (sha,))
         previous = cur.fetchone()
@@ -170,7 +182,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         raw.close()
     extras = [c for c in columns if c not in required]
     return LoadReport(load_id, rows, days, tuple(columns),
-                      tuple(c for c in required if c not in columns), tuple(extras), unparsed)
+                      tuple(c for c in required if c not in columns), tuple(extras), unparsed, fmt)
 
 
 def _refresh_statistics(cur, rows: int) -> None:
@@ -198,9 +210,8 @@ def _insert_staged(cur, columns: list[str], required: list[str], fmt: str, reque
                    load_id: int) -> None:
     """Move the reshaped stage into raw_events and count rows per day (fetched by the caller)."""
     present = [c for c in required if c in columns]
-    extras = [c for c in columns if c not in required]
     select_cols = ", ".join(f's."{c}"' if c in present else "NULL" for c in required)
-    extra_expr = "s.extra" if extras or fmt == "jsonl" else "NULL"
+    extra_expr = "s.extra"
     part = _partition_expr(requested, "timestamp" in present)
     cur.execute(
         f"""WITH ins AS (
@@ -221,12 +232,68 @@ def _stage_csv(cur, path: Path, columns: list[str], required: list[str]) -> str:
     cur.execute(f"CREATE TEMP TABLE stage (line_no bigint GENERATED ALWAYS AS IDENTITY, {cols_sql}) ON COMMIT DROP")
     col_list = ", ".join(f'"{c}"' for c in columns)
     sha = _copy(cur, f"COPY stage ({col_list}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')", path)
+    _fold_extra_columns(cur, columns, required)
+    return sha
+
+
+def _fold_extra_columns(cur, columns: list[str], required: list[str]) -> None:
+    cur.execute("ALTER TABLE stage ADD COLUMN extra jsonb")
     extras = [c for c in columns if c not in required]
     if extras:
         pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', \"{c}\"" for c in extras)
-        cur.execute("ALTER TABLE stage ADD COLUMN extra jsonb")
         cur.execute(f"UPDATE stage SET extra = nullif(jsonb_strip_nulls(jsonb_build_object({pairs})), '{{}}'::jsonb)")
-    return sha
+
+
+def _stage_csv_records(cur, path: Path, columns: list[str], required: list[str]) -> tuple[str, int]:
+    """Stage a CSV that COPY refused because some records do not match the header.
+
+    Python's csv module reads it record by record. A record with another
+    number of fields is kept with empty columns and its fields in
+    ``extra._unmatched_fields``, so the checks count it (as nulls) instead
+    of the whole file failing. Returns the file's sha256 and that count.
+    """
+    cols_sql = ", ".join(f'"{c}" text' for c in columns)
+    cur.execute(f"CREATE TEMP TABLE stage (line_no bigint GENERATED ALWAYS AS IDENTITY, {cols_sql},"
+                " unmatched jsonb) ON COMMIT DROP")
+    col_list = ", ".join(f'"{c}"' for c in columns)
+    copy_sql = f"COPY stage ({col_list}, unmatched) FROM STDIN WITH (FORMAT csv)"
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    unmatched, batch = 0, io.StringIO()
+    writer = csv.writer(batch, lineterminator="\n")
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh, strict=True)
+        next(reader)
+        try:
+            for n, record in enumerate(reader, 1):
+                if not record:
+                    continue  # a blank line holds no event
+                if len(record) == len(columns):
+                    writer.writerow(record + [""])
+                else:
+                    unmatched += 1
+                    writer.writerow([""] * len(columns) + [json.dumps({"_unmatched_fields": record})])
+                if n % _RECORD_BATCH == 0:
+                    _copy_batch(cur, copy_sql, batch)
+        except csv.Error as exc:
+            raise UsageError(f"{path}: unreadable CSV near line {reader.line_num}: {exc}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{path}: not UTF-8 text") from None
+    _copy_batch(cur, copy_sql, batch)
+    _fold_extra_columns(cur, columns, required)
+    cur.execute("UPDATE stage SET extra = coalesce(extra, '{}'::jsonb) || unmatched WHERE unmatched IS NOT NULL")
+    if unmatched:
+        log.warning("%s: %d record(s) do not match the header; kept with empty fields", path, unmatched)
+    return digest.hexdigest(), unmatched
+
+
+def _copy_batch(cur, copy_sql: str, batch: io.StringIO) -> None:
+    batch.seek(0)
+    cur.copy_expert(copy_sql, batch)
+    batch.seek(0)
+    batch.truncate()
 
 
 def _stage_jsonl(cur, path: Path, required: list[str]) -> tuple[str, list[str], int]:

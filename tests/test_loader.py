@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from monitor import database, loader, settings
+from monitor.backends import postgres as backend
 from monitor.errors import UsageError
 
 DAY = dt.date(2026, 11, 3)
@@ -73,14 +74,42 @@ def test_same_file_twice_is_refused_unless_forced(db, tmp_path):
     assert _rows("SELECT count(*) FROM events.raw_events")[0][0] == 2
 
 
-def test_failed_load_leaves_no_partial_day(db, tmp_path):
+@pytest.mark.parametrize("day", [DAY, None], ids=["dated", "undated"])
+@pytest.mark.parametrize("tail, message", [
+    (b"c2,2026-11-03T10:00:00Z,page_viewed,\xff\xfe{}\n", "unreadable CSV"),  # not UTF-8
+    (b'c2,2026-11-03T10:00:00Z,page_viewed,"{never closed\n', "unreadable CSV"),
+], ids=["bad-encoding", "unterminated-quote"])
+def test_failed_load_leaves_no_partial_day(db, tmp_path, day, tail, message):
     path = tmp_path / "e.csv"
-    good = "c1,2026-11-03T10:00:00Z,page_viewed,{}\n" * 1000
-    path.write_text("client_id,timestamp,event_name,event_data\n" + good + "c2,x,y,z,EXTRA,FIELDS\n")
-    with pytest.raises(UsageError, match="unreadable CSV"):
-        _load(path)
+    good = b"c1,2026-11-03T10:00:00Z,page_viewed,{}\n" * 1000
+    path.write_bytes(b"client_id,timestamp,event_name,event_data\n" + good + tail)
+    with pytest.raises(UsageError, match=message):
+        _load(path, day=day)
     assert _rows("SELECT count(*) FROM events.raw_events")[0][0] == 0
     assert _rows("SELECT count(*) FROM events.loads")[0][0] == 0
+
+
+@pytest.mark.parametrize("day", [DAY, None], ids=["dated", "undated"])
+def test_csv_records_not_matching_the_header_are_kept_and_counted(db, tmp_path, day):
+    path = tmp_path / "e.csv"
+    path.write_text("client_id,timestamp,event_name,event_data\n"
+                    "c1,2026-11-03T10:00:00Z,page_viewed,{}\n"
+                    "c2,2026-11-03T10:01:00Z,page_viewed,{},EXTRA,FIELDS\n"
+                    "c3,2026-11-03T10:02:00Z\n"
+                    "\n"
+                    'c4,2026-11-03T10:03:00Z,purchase,"{""revenue"":""1""}"\n')
+    report = _load(path, day=day)
+    assert report.rows == 4 and report.unparsed_lines == 2
+    rows = _rows('SELECT client_id, event_name, event_data, extra FROM events.raw_events ORDER BY line_no')
+    assert [r.client_id for r in rows] == ["c1", None, None, "c4"]
+    assert rows[1].extra == {"_unmatched_fields": ["c2", "2026-11-03T10:01:00Z", "page_viewed", "{}",
+                                                   "EXTRA", "FIELDS"]}
+    assert rows[2].extra == {"_unmatched_fields": ["c3", "2026-11-03T10:02:00Z"]}
+    assert rows[3].event_data == '{"revenue":"1"}' and rows[3].extra is None
+    if day:  # the day's checks see the kept records as rows with null fields
+        with database.engine().begin() as conn:
+            m = backend.compute_day_metrics(conn, DAY, settings.load())
+        assert m[("rows", "")] == 4 and m[("null_client_id", "")] == 2
 
 
 def test_without_date_rows_go_to_their_timestamp_day(db, tmp_path):
