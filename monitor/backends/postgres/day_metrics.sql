@@ -3,27 +3,34 @@
 -- Output: (metric, dimension, value) rows; NULL values (e.g. a rate with no
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
-    -- only the fields the metrics read, so the materialised day stays narrow;
-    -- OFFSET 0 keeps the JSON parsed once per row, and ->> reads a parsed
-    -- object for less than jsonb_to_record builds a record
-    SELECT nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
-           r."timestamp" AS ts_text,
-           nullif(btrim(r.event_name), '') AS event_name,
-           hashtextextended(r.event_data, 0) AS data_hash,
-           events.parse_ts(r."timestamp") AS ts,
-           j.data IS NULL AS malformed,
-           j.data->>'page_url' AS page_url, j.data->>'referrer' AS referrer,
-           j.data->>'utm_source' AS utm_source, j.data->>'utm_medium' AS utm_medium,
-           j.data->>'utm_campaign' AS utm_campaign,
-           -- the device, not the long user agent, goes on through the sessions sort
-           coalesce(lower(nullif(j.data->>'device_type', '')), ua.device_type) AS device,
-           j.data->>'session_id' AS session_id,
-           CASE WHEN r.event_name = 'purchase' AND pg_input_is_valid(j.data->>'revenue', 'numeric')
-                THEN (j.data->>'revenue')::numeric END AS revenue
-    FROM events.raw_events r
-    CROSS JOIN LATERAL (SELECT CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data OFFSET 0) j
-    LEFT JOIN monitor.user_agents ua ON ua.user_agent = j.data->>'user_agent'
-    WHERE r.partition_date = %(day)s
+    -- only the fields the metrics read, so the materialised day stays narrow.
+    -- The inner query (OFFSET 0: not merged into this one) parses the JSON
+    -- once per row, and it and the timestamp parse run in parallel workers;
+    -- ->> then reads the parsed object.
+    SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts,
+           r.data IS NULL AS malformed,
+           r.data->>'page_url' AS page_url, r.data->>'referrer' AS referrer,
+           r.data->>'utm_source' AS utm_source, r.data->>'utm_medium' AS utm_medium,
+           r.data->>'utm_campaign' AS utm_campaign,
+           -- the sessions sort carries this 8-byte key of the landing inputs, not the
+           -- inputs (one seed per field, so equal values in other fields differ; NULL = '')
+           hashtextextended(coalesce(r.data->>'page_url', ''), 1) # hashtextextended(coalesce(r.data->>'referrer', ''), 2)
+               # hashtextextended(coalesce(r.data->>'utm_source', ''), 3)
+               # hashtextextended(coalesce(r.data->>'utm_medium', ''), 4)
+               # hashtextextended(coalesce(r.data->>'utm_campaign', ''), 5) AS landing,
+           -- and this key of the user agent, not the agent
+           lower(nullif(r.data->>'device_type', '')) AS device_type,
+           hashtextextended(r.data->>'user_agent', 0) AS ua_hash,
+           r.data->>'session_id' AS session_id,
+           CASE WHEN r.event_name = 'purchase' AND pg_input_is_valid(r.data->>'revenue', 'numeric')
+                THEN (r.data->>'revenue')::numeric END AS revenue
+    FROM (SELECT nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
+                 r."timestamp" AS ts_text,
+                 nullif(btrim(r.event_name), '') AS event_name,
+                 hashtextextended(r.event_data, 0) AS data_hash,
+                 events.parse_ts(r."timestamp") AS ts,
+                 CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data
+          FROM events.raw_events r WHERE r.partition_date = %(day)s OFFSET 0) r
 ),
 flags AS (
     SELECT ev.*,
@@ -60,7 +67,7 @@ by_type AS (
     LEFT JOIN (SELECT event_name, count(*) AS n FROM ev GROUP BY 1) c ON c.event_name = k.name
 ),
 hits AS (
-    SELECT client_id, ts, event_name, page_url, referrer, utm_source, utm_medium, utm_campaign, device, session_id,
+    SELECT client_id, ts, event_name, landing, device_type, ua_hash, session_id,
            coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) AS starts
     FROM ev
     WHERE client_id IS NOT NULL AND ts IS NOT NULL
@@ -79,21 +86,20 @@ sessions AS (
            bool_or(event_name = 'add_to_cart') AS cart,
            bool_or(event_name = 'checkout_started') AS checkout,
            bool_or(event_name = 'purchase') AS purchase,
-           coalesce(min(page_url) FILTER (WHERE starts), '') AS page_url,
-           coalesce(min(referrer) FILTER (WHERE starts), '') AS referrer,
-           coalesce(min(utm_source) FILTER (WHERE starts), '') AS utm_source,
-           coalesce(min(utm_medium) FILTER (WHERE starts), '') AS utm_medium,
-           coalesce(min(utm_campaign) FILTER (WHERE starts), '') AS utm_campaign,
-           coalesce(min(device) FILTER (WHERE starts), 'unknown') AS device
+           min(landing) FILTER (WHERE starts) AS landing,
+           min(device_type) FILTER (WHERE starts) AS device_type,
+           min(ua_hash) FILTER (WHERE starts) AS ua_hash
     FROM numbered
     GROUP BY 1
 ),
 landings AS MATERIALIZED (
-    -- parse and classify each distinct landing once, not each session ('' stands
-    -- for NULL so that sessions join back on a hash)
+    -- parse and classify each distinct landing once, not each session
     SELECT d.*, monitor.channel_from(x.src, x.med, x.ref_host, x.page_host) AS channel,
            coalesce(x.src, '(none)') AS source, x.campaign
-    FROM (SELECT DISTINCT page_url, referrer, utm_source, utm_medium, utm_campaign FROM sessions) d
+    FROM (SELECT landing, coalesce(min(page_url), '') AS page_url, coalesce(min(referrer), '') AS referrer,
+                 coalesce(min(utm_source), '') AS utm_source, coalesce(min(utm_medium), '') AS utm_medium,
+                 coalesce(min(utm_campaign), '') AS utm_campaign
+          FROM ev WHERE landing IN (SELECT landing FROM sessions) GROUP BY landing) d
     CROSS JOIN LATERAL (
         SELECT lower(coalesce(nullif(d.utm_source, ''), monitor.url_param(d.page_url, 'utm_source'))) AS src,
                lower(coalesce(nullif(d.utm_medium, ''), monitor.url_param(d.page_url, 'utm_medium'))) AS med,
@@ -102,9 +108,10 @@ landings AS MATERIALIZED (
 ),
 sess AS (
     SELECT s.duration_s, s.pages, s.cart, s.checkout, s.purchase, l.channel, l.source AS utm_source,
-           coalesce(l.campaign, '(none)') AS utm_campaign, s.device
+           coalesce(l.campaign, '(none)') AS utm_campaign, coalesce(s.device_type, ua.device_type, 'unknown') AS device
     FROM sessions s
-    JOIN landings l USING (page_url, referrer, utm_source, utm_medium, utm_campaign)
+    JOIN landings l USING (landing)
+    LEFT JOIN (SELECT ua_hash, min(device_type) AS device_type FROM monitor.user_agents GROUP BY 1) ua USING (ua_hash)
 ),
 sess_totals AS (
     SELECT count(*) AS sessions,

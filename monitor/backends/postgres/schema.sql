@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS monitor.user_agents (
     user_agent  text PRIMARY KEY,
     device_type text NOT NULL
 );
+-- the metrics pass matches sessions to agents by this key (see day_metrics.sql)
+ALTER TABLE monitor.user_agents ADD COLUMN IF NOT EXISTS ua_hash bigint
+    GENERATED ALWAYS AS (hashtextextended(user_agent, 0)) STORED;
 
 -- One row per day, metric and dimension value: the history every baseline reads.
 CREATE TABLE IF NOT EXISTS monitor.daily_metrics (
