@@ -63,6 +63,14 @@ class _HashingReader:
         return line
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _copy(cur, sql: str, path: Path) -> str:
     """COPY the whole file; return its sha256."""
     with path.open("rb") as fh:
@@ -125,11 +133,12 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         columns = _csv_header(path) if fmt == "csv" else []
         # a dated CSV of known columns needs no reshaping: COPY it straight into raw_events
         direct = fmt == "csv" and requested is not None and set(columns) <= set(required)
-        unparsed = 0
+        unparsed = copied = 0
         cur.execute("SAVEPOINT copy_file")
         try:
             if direct:
                 sha = _copy_direct(cur, path, columns, load_id, requested)
+                copied = cur.rowcount
             elif fmt == "csv":
                 sha = _stage_csv(cur, path, columns, required)
             else:
@@ -159,10 +168,8 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
                                                       (requested, load_id)).decode())
             cur.execute(
                 "INSERT INTO events.load_days (load_id, partition_date, row_count)"
-                " SELECT %(load_id)s, %(day)s, count(*) FROM events.raw_events"
-                " WHERE partition_date = %(day)s AND load_id = %(load_id)s HAVING count(*) > 0"
-                " RETURNING partition_date, row_count",
-                {"load_id": load_id, "day": requested},
+                " SELECT %(load_id)s, %(day)s, %(rows)s WHERE %(rows)s > 0 RETURNING partition_date, row_count",
+                {"load_id": load_id, "day": requested, "rows": copied},
             )
         else:
             if "event_data" in columns:
@@ -211,13 +218,12 @@ def _insert_staged(cur, columns: list[str], required: list[str], fmt: str, reque
     """Move the reshaped stage into raw_events and count rows per day (fetched by the caller)."""
     present = [c for c in required if c in columns]
     select_cols = ", ".join(f's."{c}"' if c in present else "NULL" for c in required)
-    extra_expr = "s.extra"
     part = _partition_expr(requested, "timestamp" in present)
     cur.execute(
         f"""WITH ins AS (
               INSERT INTO events.raw_events
                 (partition_date, load_id, line_no, client_id, "timestamp", event_name, event_data, extra)
-              SELECT {part}, %(load_id)s, s.line_no, {select_cols}, {extra_expr}
+              SELECT {part}, %(load_id)s, s.line_no, {select_cols}, s.extra
               FROM stage s
               RETURNING partition_date)
             INSERT INTO events.load_days (load_id, partition_date, row_count)
@@ -257,10 +263,6 @@ def _stage_csv_records(cur, path: Path, columns: list[str], required: list[str])
                 " unmatched jsonb) ON COMMIT DROP")
     col_list = ", ".join(f'"{c}"' for c in columns)
     copy_sql = f"COPY stage ({col_list}, unmatched) FROM STDIN WITH (FORMAT csv)"
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
     unmatched, batch = 0, io.StringIO()
     writer = csv.writer(batch, lineterminator="\n")
     with path.open(newline="", encoding="utf-8") as fh:
@@ -286,7 +288,7 @@ def _stage_csv_records(cur, path: Path, columns: list[str], required: list[str])
     cur.execute("UPDATE stage SET extra = coalesce(extra, '{}'::jsonb) || unmatched WHERE unmatched IS NOT NULL")
     if unmatched:
         log.warning("%s: %d record(s) do not match the header; kept with empty fields", path, unmatched)
-    return digest.hexdigest(), unmatched
+    return _sha256(path), unmatched
 
 
 def _copy_batch(cur, copy_sql: str, batch: io.StringIO) -> None:
