@@ -24,9 +24,15 @@ class StoreMonitoringResultsAction(ValidationAction):
     type: Literal["store_monitoring_results"] = "store_monitoring_results"
 
     def run(self, checkpoint_result, action_context=None) -> dict:
-        summary = summarize(checkpoint_result)
-        with database.engine().begin() as conn:
-            results_store.store(conn, summary)
+        # GX skips every later action when one raises: a failed store must not silence the alerts.
+        # The pipeline stores again after the checkpoint when this did not.
+        try:
+            summary = summarize(checkpoint_result)
+            with database.engine().begin() as conn:
+                results_store.store(conn, summary)
+        except Exception as exc:
+            log.error("storing results failed: %s", exc)
+            return {"status": "error"}
         return {"stored": len(summary.results)}
 
 
@@ -51,15 +57,15 @@ class _AlertAction(ValidationAction):
         options = notify.run_options.get()
         fp = notify.fingerprint(summary)
         eng = database.engine()
+        with eng.connect() as conn:
+            if not options.renotify and notify.already_sent(conn, summary.date, self.channel, fp):
+                log.info("%s: same failures already notified for %s", self.channel, summary.date)
+                return {"status": "duplicate"}
         if alerting.warnings == "digest" and summary.status == "warning":
             with eng.begin() as conn:  # `runner.py digest` sends these later, in one message
                 notify.record(conn, summary, self.channel, "deferred", fp, 0, None)
             return {"status": "deferred"}
         alerts = summary.alerts
-        with eng.connect() as conn:
-            if not options.renotify and notify.already_sent(conn, summary.date, self.channel, fp):
-                log.info("%s: same failures already notified for %s", self.channel, summary.date)
-                return {"status": "duplicate"}
         ok, attempts, error = notify.deliver(
             lambda: notify.send(self.channel, summary, alerts, secrets, alerting, options.docs_links or {}), alerting)
         with eng.begin() as conn:

@@ -6,7 +6,8 @@ from custom_expectations.day_metric_expectation import DayMetricExpectation
 from custom_expectations.expect_day_metric_to_be_between import ExpectDayMetricToBeBetween
 from custom_expectations.expect_day_metric_to_match_baseline import ExpectDayMetricToMatchBaseline
 from custom_expectations.expect_day_mix_to_match_baseline import ExpectDayMixToMatchBaseline
+from custom_expectations.expect_day_to_have_rows import ExpectDayToHaveRows
 from custom_expectations.expect_purchases_after_checkouts import ExpectPurchasesAfterCheckouts
 
 __all__ = ["DayMetricExpectation", "DayMetricSeries", "ExpectDayMetricToBeBetween", "ExpectDayMetricToMatchBaseline",
-           "ExpectDayMixToMatchBaseline", "ExpectPurchasesAfterCheckouts"]
+           "ExpectDayMixToMatchBaseline", "ExpectDayToHaveRows", "ExpectPurchasesAfterCheckouts"]

@@ -9,11 +9,14 @@ from custom_expectations.day_metric_expectation import DayMetricExpectation
 
 
 class ExpectPurchasesAfterCheckouts(DayMetricExpectation):
-    """If ``checkout_started`` > 0 on the day, ``purchase`` must be > 0 too."""
+    """If checkouts (``checkout_event``) > 0 on the day, purchases (``purchase_event``) must be > 0 too."""
 
     metric: str = "events"
+    checkout_event: str = "checkout_started"
+    purchase_event: str = "purchase"
 
-    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "window_days")
+    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "window_days", "checkout_event",
+                                               "purchase_event")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -21,12 +24,13 @@ class ExpectPurchasesAfterCheckouts(DayMetricExpectation):
 
     def check(self, series: dict) -> dict:
         day, target = series["day"], series["target"]
-        checkouts = target.get("checkout_started", 0.0)
-        purchases = target.get("purchase", 0.0)
-        avg, _ = b.trailing_mean(series["recent"], "purchase")
+        checkouts = target.get(self.checkout_event, 0.0)
+        purchases = target.get(self.purchase_event, 0.0)
+        avg, _ = b.trailing_mean(series["recent"], self.purchase_event)
         success = not (checkouts > 0 and purchases == 0)
         avg_txt = f" ({self.window_days}-day avg {b.fmt(avg)})" if avg is not None else ""
-        message = f"purchase events = {b.fmt(purchases)} on {day}{avg_txt} while checkout_started = {b.fmt(checkouts)}"
+        message = (f"{self.purchase_event} events = {b.fmt(purchases)} on {day}{avg_txt} "
+                   f"while {self.checkout_event} = {b.fmt(checkouts)}")
         if not success:
             message += ": purchase tracking or payment confirmation likely broke"
         return {"success": success,

@@ -12,7 +12,7 @@ SUITE = "business_health"
 
 
 def expectations(s: Settings) -> list:
-    t = s.thresholds
+    t, ev = s.thresholds, s.events
     common = {"window_days": s.baseline.window_days, "min_history": s.baseline.min_history_days}
 
     def shift(metric, pct, label, dimension="", **kw):
@@ -28,14 +28,15 @@ def expectations(s: Settings) -> list:
               drop("rows", t.total_events_critical_drop_pct, "total events",
                    hint="tracking or ingestion lost most of the day")),
         check("page_view_drop", "volume", "warning",
-              drop("events", t.page_view_drop_warn_pct, "page views", dimension="page_viewed")),
+              drop("events", t.page_view_drop_warn_pct, "page views", dimension=ev.page_view)),
         check("add_to_cart_drop", "volume", "warning",
-              drop("events", t.event_type_drop_warn_pct, "add_to_cart events", dimension="add_to_cart")),
+              drop("events", t.event_type_drop_warn_pct, f"{ev.add_to_cart} events", dimension=ev.add_to_cart)),
         check("checkout_started_drop", "volume", "warning",
-              drop("events", t.event_type_drop_warn_pct, "checkout_started events", dimension="checkout_started")),
+              drop("events", t.event_type_drop_warn_pct, f"{ev.checkout} events", dimension=ev.checkout)),
         check("sessions_shift", "volume", "warning", shift("sessions", t.sessions_warn_pct, "sessions")),
         check("checkout_without_purchase", "funnel", "critical",
-              ExpectPurchasesAfterCheckouts(window_days=s.baseline.window_days)),
+              ExpectPurchasesAfterCheckouts(window_days=s.baseline.window_days, checkout_event=ev.checkout,
+                                            purchase_event=ev.purchase)),
         check("cart_to_checkout_rate", "funnel", "warning",
               drop("cart_to_checkout_rate", t.funnel_drop_warn_pct, "add-to-cart -> checkout conversion",
                    hint="checkout entry may be broken")),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from custom_expectations import ExpectDayMetricToBeBetween as Between
 from custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
+from custom_expectations import ExpectDayToHaveRows
 from expectations.checks import check
 from monitor.settings import Settings
 
@@ -16,6 +17,7 @@ SUITE = "raw_events"
 def expectations(s: Settings) -> list:
     t, w = s.thresholds, s.baseline.window_days
     return [
+        check("no_data", "volume", "critical", ExpectDayToHaveRows(window_days=w)),
         check("required_columns", "schema", "critical",
               Between(metric="missing_column", max_value=0, label="missing required columns",
                       hint="the file lost columns; fix the export before loading")),
@@ -37,12 +39,21 @@ def expectations(s: Settings) -> list:
         check("malformed_json_rate", "field_health", "critical",
               Between(metric="malformed_json_rate", dimension="", max_value=t.malformed_json_critical_pct / 100,
                       label="share of rows with malformed event_data JSON")),
+        check("invalid_encoding", "field_health", "warning",
+              Between(metric="invalid_encoding", dimension="", max_value=0,
+                      label="rows with bytes that are not UTF-8 (kept, decoded as U+FFFD)",
+                      hint="the export's character encoding is not UTF-8")),
+        check("invalid_encoding_rate", "field_health", "critical",
+              Between(metric="invalid_encoding_rate", dimension="", max_value=t.invalid_encoding_critical_pct / 100,
+                      label="share of rows with bytes that are not UTF-8",
+                      hint="the export's character encoding is not UTF-8")),
         check("duplicate_spike", "duplicates", "critical",
               Baseline(metric="duplicate_rows", max_rise_pct=t.duplicate_spike_critical_pct,
                        min_abs_change=t.duplicate_spike_min_rows, window_days=w,
                        min_history=s.baseline.min_history_days, label="duplicate rows",
                        hint="the pipeline is sending rows twice")),
         check("zero_purchase", "volume", "critical",
-              Between(metric="events", dimension="purchase", min_value=1, window_days=w, label="purchase events",
+              Between(metric="events", dimension=s.events.purchase, min_value=1, window_days=w,
+                      label=f"{s.events.purchase} events",
                       hint="purchase tracking or payment confirmation likely broke")),
     ]

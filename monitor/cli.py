@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path)
     load.add_argument("--date", help="put every row in this UTC partition day (YYYY-MM-DD)")
     load.add_argument("--force", action="store_true", help="load a file again even if its content was loaded")
+    load.add_argument("--replace", action="store_true",
+                      help="with --date: atomically replace the rows earlier loads of this file name put in that day")
     for name in ("run", "backfill"):
         cmd = sub.add_parser(name, help="validate one day" if name == "run" else "validate a range of days, oldest first")
         if name == "run":
@@ -98,7 +100,9 @@ def _dispatch(args) -> Outcome:
     if args.command == "init":
         return commands.init()
     if args.command == "load":
-        return commands.load(args.file, parse_date(args.date) if args.date else None, args.force)
+        if args.replace and not args.date:
+            raise UsageError("--replace needs --date D")
+        return commands.load(args.file, parse_date(args.date) if args.date else None, args.force, args.replace)
     if args.command == "run":
         day = parse_date(args.date)
         return commands.run_days([day], args.json, args.fail_on, args.renotify)

@@ -29,15 +29,17 @@ def init() -> Outcome:
     return Outcome.PASS
 
 
-def load(path: Path, day: dt.date | None, force: bool) -> Outcome:
+def load(path: Path, day: dt.date | None, force: bool, replace: bool = False) -> Outcome:
     from monitor import loader
 
     s = settings.load()
     eng = database.engine()
-    backend.apply_schema(eng)
-    report = loader.load_file(eng, s, path, day, force)
+    backend.check_schema(eng)
+    report = loader.load_file(eng, s, path, day, force, replace)
     days = ", ".join(f"{d}: {n}" for d, n in report.days.items()) or "no rows"
     print(f"loaded {report.rows} rows from {path} as load {report.load_id} ({days})")
+    if report.replaced_loads:
+        print(f"  replaced the rows of load(s) {', '.join(map(str, report.replaced_loads))} in {day}")
     if report.missing_columns:
         print(f"  missing required column(s): {', '.join(report.missing_columns)} (the day's run will alert)")
     if report.extra_columns:
@@ -45,6 +47,8 @@ def load(path: Path, day: dt.date | None, force: bool) -> Outcome:
     if report.unparsed_lines:
         what = "line(s) were not JSON objects" if report.file_format == "jsonl" else "record(s) did not match the header"
         print(f"  {report.unparsed_lines} {what}; kept with empty fields and counted")
+    if report.invalid_encoding_rows:
+        print(f"  {report.invalid_encoding_rows} row(s) held bytes that are not UTF-8; kept (as U+FFFD) and counted")
     return Outcome.PASS
 
 
@@ -59,7 +63,7 @@ def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool) -
 
     s = settings.load()
     eng = database.engine()
-    backend.apply_schema(eng)
+    backend.check_schema(eng)
     # the first day's metrics pass runs in the database while GX imports here
     first = DayPass(eng, days[0], s).start()
     with first:
@@ -86,28 +90,30 @@ def print_summary(summary: DaySummary) -> None:
 
 
 def status(day: dt.date | None, as_json: bool) -> Outcome:
+    """Stored verdicts only: never re-runs a check, never writes (a read-only role can run it)."""
     eng = database.engine()
-    backend.apply_schema(eng)
+    backend.check_schema(eng)
     with eng.connect() as conn:
         rows = conn.execute(sa.text(
-            """SELECT coalesce(d.day, l.day) AS day, d.rows, d.loads, l.status, l.run_id, l.alerts
-               FROM (SELECT partition_date AS day, sum(row_count) AS rows, count(*) AS loads
-                     FROM events.load_days GROUP BY 1) d
-               FULL JOIN monitor.latest_runs l ON l.day = d.day
-               WHERE CAST(:day AS date) IS NULL OR coalesce(d.day, l.day) = CAST(:day AS date)
-               ORDER BY coalesce(d.day, l.day)"""), {"day": day}).all()
-    days = [{"date": str(r.day), "rows": int(r.rows or 0), "loads": int(r.loads or 0),
-             "latest": ({"status": r.status, "run_id": r.run_id, "alerts": r.alerts} if r.run_id else None)}
-            for r in rows]
+            """WITH d AS (SELECT partition_date AS day, sum(row_count) AS rows, count(*) AS loads,
+                                 array_agg(load_id ORDER BY load_id) AS load_ids
+                          FROM events.load_days
+                          WHERE CAST(:day AS date) IS NULL OR partition_date = CAST(:day AS date) GROUP BY 1)
+               SELECT coalesce(d.day, l.day) AS day, d.rows, d.loads, coalesce(d.load_ids, '{}') AS load_ids,
+                      l.run_id, l.status, l.alerts, l.finished_at, l.loads AS covered, l.error
+               FROM d FULL JOIN (SELECT * FROM monitor.latest_runs
+                                 WHERE CAST(:day AS date) IS NULL OR day = CAST(:day AS date)) l ON l.day = d.day
+               ORDER BY 1"""), {"day": day}).all()
+    days = [_status_entry(r) for r in rows]
     if day is not None:
-        entry = days[0] if days else {"date": str(day), "rows": 0, "loads": 0, "latest": None}
+        entry = days[0] if days else {"date": str(day), "rows": 0, "loads": 0, "latest": None, "stale": False,
+                                      "reason": "no rows loaded and never run"}
         if as_json:
             print_json(entry)
         else:
             _print_status_line(entry)
-        latest = entry["latest"]
-        # the gate: no verdict, or a critical one, keeps downstream loads stopped
-        return Outcome.CRITICAL if latest is None or latest["status"] == "critical" else Outcome.PASS
+        # the gate: open only for a finished, current, non-critical verdict
+        return Outcome.CRITICAL if "reason" in entry else Outcome.PASS
     if as_json:
         print_json({"database": database.masked(database.database_url()), "days": days})
     else:
@@ -117,10 +123,31 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
     return Outcome.PASS
 
 
+def _status_entry(r) -> dict:
+    """One day's entry; ``reason`` is there exactly when the gate is closed."""
+    entry = {"date": str(r.day), "rows": int(r.rows or 0), "loads": int(r.loads or 0), "latest": None,
+             "stale": False}
+    if r.run_id is None:
+        entry["reason"] = "never run"
+    elif r.finished_at is None:
+        entry["reason"] = f"run {r.run_id} has not finished (still running, or it was killed)"
+    elif r.status not in ("pass", "warning", "critical"):
+        entry["reason"] = f"run {r.run_id} {r.status}: {r.error or 'no verdict'}"
+    else:
+        entry["latest"] = {"status": r.status, "run_id": r.run_id, "alerts": r.alerts}
+        entry["stale"] = r.covered is None or list(r.covered) != list(r.load_ids)
+        if entry["stale"]:
+            entry["reason"] = "stale: the day's loads changed after its latest run; run it again"
+        elif r.status == "critical":
+            entry["reason"] = "the latest verdict is critical"
+    return entry
+
+
 def _print_status_line(entry: dict) -> None:
     latest = entry["latest"]
-    verdict = f"{latest['status']:8} {latest['alerts']} alert(s)  run {latest['run_id']}" if latest else "not run"
-    print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}")
+    verdict = f"{latest['status']:8} {latest['alerts']} alert(s)  run {latest['run_id']}" if latest else "no verdict"
+    gate = f"  [gate closed: {entry['reason']}]" if "reason" in entry else "  [gate open]"
+    print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}{gate}")
 
 
 def digest() -> Outcome:
@@ -128,7 +155,7 @@ def digest() -> Outcome:
     from monitor import notify
 
     s = settings.load()
-    backend.apply_schema(database.engine())
+    backend.check_schema(database.engine())
     secrets = settings.secrets_from_env()
     for channel in ("slack", "email"):
         if not notify.configured(channel, secrets):
@@ -140,10 +167,12 @@ def digest() -> Outcome:
 
 
 def docs() -> Outcome:
-    from monitor import gx_project, pipeline
+    from monitor import gx_project
 
-    pipeline.init(settings.load())
+    backend.check_schema(database.engine())
+    gx_project.point_at_day(database.database_url(), None)
     ctx = gx_project.context()
+    gx_project.sync(ctx, settings.load())
     ctx.build_data_docs()
     print(f"Data Docs: {gx_project.docs_index()}")
     return Outcome.PASS

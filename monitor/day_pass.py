@@ -1,4 +1,4 @@
-"""A day's run, first half: take the day's lock and compute its metrics, in a background thread.
+"""A day's run, first half: take the day's lock, open the run, compute its metrics, in a background thread.
 
 The metrics pass runs inside PostgreSQL, so it can overlap the seconds this
 process spends importing GX: the CLI starts it before that import.
@@ -8,18 +8,32 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 
 import sqlalchemy as sa
 
+from monitor import results_store
 from monitor.backends import postgres as backend
 from monitor.settings import Settings
 
 
+def new_run_id(day: dt.date, now: dt.datetime) -> str:
+    return f"{day.isoformat()}T{now:%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
 class DayPass:
-    """Holds the day's advisory lock from ``start`` until ``release``; runs of a day never interleave."""
+    """Holds the day's advisory lock from ``start`` until ``release``; runs of a day never interleave.
+
+    The run's row in monitor.runs is committed before the metrics pass, so a
+    run killed at any later point leaves the day without a verdict (the gate
+    stays closed) until a run finishes.
+    """
 
     def __init__(self, eng: sa.Engine, day: dt.date, settings: Settings):
         self.eng, self.day, self.settings = eng, day, settings
+        self.run_time: dt.datetime | None = None  # set once the day's lock is held
+        self.run_id: str | None = None
+        self.opened = False  # the run's row exists
         self._lock_conn: sa.Connection | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._work, name=f"metrics-{day}", daemon=True)
@@ -40,8 +54,15 @@ class DayPass:
                 conn.close()
                 raise
             self._lock_conn = conn
-            with self.eng.begin() as conn:
-                backend.compute_day_metrics(conn, self.day, self.settings)
+            self.run_time = dt.datetime.now(dt.timezone.utc)
+            self.run_id = new_run_id(self.day, self.run_time)
+            with self.eng.begin() as tx:
+                results_store.open_run(tx, self.run_id, self.day, self.run_time)
+            self.opened = True
+            # one snapshot: the metrics and the list of loads they cover are the same rows
+            with self.eng.connect().execution_options(isolation_level="REPEATABLE READ") as tx, tx.begin():
+                backend.compute_day_metrics(tx, self.day, self.settings)
+                results_store.record_covered_loads(tx, self.run_id, self.day)
         except BaseException as exc:  # handed to the caller by wait()
             self._error = exc
 

@@ -37,7 +37,13 @@ run_options: contextvars.ContextVar[RunOptions] = contextvars.ContextVar("run_op
 
 
 class DeliveryError(Exception):
-    """One failed attempt (timeout, refused, 5xx, bad address...)."""
+    """One failed attempt. ``transient`` failures (timeout, refused connection, 5xx,
+    429, SMTP 4xx) are worth retrying; the others (4xx, refused login or recipient)
+    would fail the same way again."""
+
+    def __init__(self, message: str, transient: bool = True):
+        super().__init__(message)
+        self.transient = transient
 
 
 def fingerprint(summary: DaySummary) -> str:
@@ -49,9 +55,10 @@ def fingerprint(summary: DaySummary) -> str:
 
 
 def already_sent(conn: sa.Connection, day: str, channel: str, fp: str) -> bool:
+    """These failures of this day went out on this channel already, or wait in (or went with) a digest."""
     return bool(conn.execute(sa.text(
         """SELECT 1 FROM monitor.notifications WHERE data_date = :d AND channel = :c AND fingerprint = :f
-           AND status = 'sent' LIMIT 1"""), {"d": day, "c": channel, "f": fp}).scalar())
+           AND status IN ('sent', 'deferred', 'digested') LIMIT 1"""), {"d": day, "c": channel, "f": fp}).scalar())
 
 
 def record(conn: sa.Connection, summary: DaySummary, channel: str, status: str, fp: str, attempts: int,
@@ -63,18 +70,19 @@ def record(conn: sa.Connection, summary: DaySummary, channel: str, status: str, 
 
 
 def deliver(send, alerting: Alerting) -> tuple[bool, int, str | None]:
-    """Call ``send`` until it succeeds or retries run out. Returns (ok, attempts, last error)."""
-    error = None
+    """Call ``send`` until it succeeds, fails for good, or retries run out.
+    Returns (ok, attempts, last error). Only transient failures are retried."""
     for attempt in range(1, alerting.retries + 2):
         try:
             send()
             return True, attempt, None
-        except Exception as exc:  # every failure mode of a network peer ends up here
+        except Exception as exc:  # nothing here may raise: a dead peer never changes the verdict
             error = f"{type(exc).__name__}: {exc}"[:500]
             log.warning("notification attempt %d failed: %s", attempt, error)
-            if attempt <= alerting.retries:
-                time.sleep(alerting.backoff_seconds * 2 ** (attempt - 1))
-    return False, alerting.retries + 1, error
+            if not (isinstance(exc, DeliveryError) and exc.transient) or attempt > alerting.retries:
+                return False, attempt, error
+            time.sleep(alerting.backoff_seconds * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
 
 
 # --- Slack -----------------------------------------------------------------------------------
@@ -89,7 +97,7 @@ def slack_blocks(summary: DaySummary, alerts: list, docs_links: dict) -> dict:
     ]
     for a in alerts[:45]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"*{a.check}* ({a.severity}, {a.category})\n{a.message}\n"
+            f"*{a.check}* ({a.gate_severity}, {a.category})\n{a.message}\n"
             f"observed: `{a.observed}` expected: `{a.expected}`"
             + (f" baseline: `{a.baseline:.4g}`" if a.baseline is not None else ""))}})
     if docs_links:
@@ -106,7 +114,7 @@ def post_json(url: str, payload: dict, timeout: float) -> None:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read()
     except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"webhook answered HTTP {exc.code}") from None
+        raise DeliveryError(f"webhook answered HTTP {exc.code}", transient=exc.code >= 500 or exc.code == 429) from None
     except urllib.error.URLError as exc:
         raise DeliveryError(f"webhook unreachable: {exc.reason}") from None
     except (TimeoutError, OSError) as exc:
@@ -123,13 +131,13 @@ def email_message(summary: DaySummary, alerts: list, docs_links: dict, sender: s
     msg["To"] = ", ".join(recipients)
     lines = [f"Event data {summary.date}: {summary.status.upper()} (run {summary.run_id})", ""]
     for a in alerts:
-        lines += [f"- {a.check} ({a.severity}, {a.category}): {a.message}",
+        lines += [f"- {a.check} ({a.gate_severity}, {a.category}): {a.message}",
                   f"  observed: {a.observed}  expected: {a.expected}"]
     if docs_links:
         lines += [""] + [f"Data Docs ({suite}): {url}" for suite, url in docs_links.items()]
     msg.set_content("\n".join(lines))
     rows = "".join(
-        f"<tr><td>{html.escape(a.check)}</td><td>{a.severity}</td><td>{a.category}</td>"
+        f"<tr><td>{html.escape(a.check)}</td><td>{a.gate_severity}</td><td>{a.category}</td>"
         f"<td>{html.escape(a.message)}</td><td>{html.escape(str(a.observed))}</td><td>{html.escape(a.expected)}</td></tr>"
         for a in alerts)
     link = "".join(f'<p><a href="{html.escape(url)}">Data Docs: {suite}</a></p>'
@@ -150,7 +158,17 @@ def send_email(secrets: Secrets, alerting: Alerting, msg: EmailMessage) -> None:
                 smtp.login(secrets.smtp_user, secrets.smtp_password.get_secret_value() if secrets.smtp_password else "")
             smtp.send_message(msg)
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"SMTP {secrets.smtp_host}:{secrets.smtp_port} failed: {type(exc).__name__}") from None
+        raise DeliveryError(f"SMTP {secrets.smtp_host}:{secrets.smtp_port} failed: {type(exc).__name__}",
+                            transient=_smtp_transient(exc)) from None
+
+
+def _smtp_transient(exc: Exception) -> bool:
+    """Connection trouble and 4xx replies pass; a refused login, sender or recipient stays refused."""
+    if isinstance(exc, (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused)):
+        return False
+    if isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPConnectError):
+        return 400 <= exc.smtp_code < 500
+    return True
 
 
 # --- channels ----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 
 from monitor import database, gx_project, notify, results_store
 from monitor.backends import postgres as backend
@@ -16,10 +15,6 @@ from monitor.summary import DaySummary, summarize
 log = logging.getLogger(__name__)
 
 
-def new_run_id(day: dt.date, now: dt.datetime) -> str:
-    return f"{day.isoformat()}T{now:%H%M%S}-{uuid.uuid4().hex[:8]}"
-
-
 def init(settings: Settings) -> None:
     backend.apply_schema(database.engine())
     gx_project.point_at_day(database.database_url(), None)
@@ -27,18 +22,26 @@ def init(settings: Settings) -> None:
 
 
 def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: DayPass | None = None) -> DaySummary:
-    """Run one day; ``started`` is its metrics pass if the caller already began it (see DayPass)."""
+    """Run one day; ``started`` is its metrics pass if the caller already began it (see DayPass).
+
+    A run that raises is closed as ``error`` (no verdict: the gate stays closed).
+    """
     eng = database.engine()
     with started or DayPass(eng, day, settings).start() as metrics:
-        metrics.wait()
-        return _run_checks(eng, database.database_url(), day, settings, renotify)
+        try:
+            metrics.wait()
+            return _run_checks(eng, database.database_url(), metrics, settings, renotify)
+        except BaseException as exc:
+            if metrics.opened:
+                try:
+                    results_store.fail_run(eng, metrics.run_id, exc)
+                except Exception as store_exc:  # the database itself may be what failed
+                    log.error("could not record the failure of run %s: %s", metrics.run_id, store_exc)
+            raise
 
 
-def _run_checks(eng, url, day, settings, renotify) -> DaySummary:
-    now = dt.datetime.now(dt.timezone.utc)
-    run_id = new_run_id(day, now)
-    with eng.begin() as conn:
-        results_store.start_run(conn, run_id, day)
+def _run_checks(eng, url, metrics: DayPass, settings: Settings, renotify: bool) -> DaySummary:
+    day, run_id, now = metrics.day, metrics.run_id, metrics.run_time
     gx_project.point_at_day(url, day, settings.baseline.exclude_critical_days)
     ctx = gx_project.context()
     gx_project.sync(ctx, settings)
@@ -53,12 +56,11 @@ def _run_checks(eng, url, day, settings, renotify) -> DaySummary:
     finally:
         notify.run_options.reset(token)
     summary = summarize(result)
-    gx_project.prune_results(settings.docs.keep_runs)
-    gx_project.scrub_docs([gx_project.docs_index()] + [
-        gx_project.docs_site() / rel for rel in gx_project.docs_pages(run_id, now).values()])
     with eng.begin() as conn:
         if not results_store.is_stored(conn, run_id):  # the store action failed: never lose results
             log.error("results action did not store run %s; storing now", run_id)
             results_store.store(conn, summary)
+    gx_project.prune_results(settings.docs.keep_runs)
+    gx_project.scrub_docs([gx_project.docs_index()] + [
+        gx_project.docs_site() / rel for rel in gx_project.docs_pages(run_id, now).values()])
     return summary
-

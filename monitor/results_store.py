@@ -16,8 +16,32 @@ def _text(value) -> str | None:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def start_run(conn: sa.Connection, run_id: str, day: dt.date) -> None:
-    conn.execute(sa.text("INSERT INTO monitor.runs (run_id, day) VALUES (:r, :d)"), {"r": run_id, "d": day})
+def open_run(conn: sa.Connection, run_id: str, day: dt.date, started_at: dt.datetime) -> None:
+    """Record a run as started. Called under the day's lock, so an unfinished
+    earlier run of the day cannot still be going: it died (e.g. kill -9)."""
+    conn.execute(sa.text(
+        """UPDATE monitor.runs SET finished_at = now(), status = 'crashed',
+                  error = 'the run stopped before it finished (process killed?)'
+           WHERE day = :d AND finished_at IS NULL"""), {"d": day})
+    conn.execute(sa.text("INSERT INTO monitor.runs (run_id, day, started_at) VALUES (:r, :d, :t)"),
+                 {"r": run_id, "d": day, "t": started_at})
+
+
+def record_covered_loads(conn: sa.Connection, run_id: str, day: dt.date) -> None:
+    """The loads of the day the run's metrics saw; a different set later means a stale verdict."""
+    conn.execute(sa.text(
+        """UPDATE monitor.runs SET loads = coalesce((SELECT array_agg(load_id ORDER BY load_id)
+                                                     FROM events.load_days WHERE partition_date = :d), '{}')
+           WHERE run_id = :r"""), {"r": run_id, "d": day})
+
+
+def fail_run(eng: sa.Engine, run_id: str, exc: BaseException) -> None:
+    """Close a run that raised: it reached no verdict, and says why."""
+    reason = f"{type(exc).__name__}: {exc}".strip()[:1000]
+    with eng.begin() as conn:
+        conn.execute(sa.text(
+            """UPDATE monitor.runs SET finished_at = now(), status = 'error', error = :e
+               WHERE run_id = :r AND finished_at IS NULL"""), {"r": run_id, "e": reason})
 
 
 def store(conn: sa.Connection, summary: DaySummary) -> None:

@@ -12,11 +12,14 @@ import os
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from monitor.errors import UsageError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The input format (CONTRACT.md section 1): fixed, not a setting.
+INPUT_COLUMNS = ("client_id", "timestamp", "event_name", "event_data")
 
 
 class _Strict(BaseModel):
@@ -32,6 +35,7 @@ class Thresholds(_Strict):
     event_type_drop_warn_pct: float = Field(50.0, gt=0)
     # field health
     malformed_json_critical_pct: float = Field(1.0, ge=0)
+    invalid_encoding_critical_pct: float = Field(1.0, ge=0)  # rows with bytes that are not UTF-8
     future_tolerance_minutes: int = Field(5, ge=0)
     # duplicates
     duplicate_spike_critical_pct: float = Field(20.0, gt=0)
@@ -71,9 +75,29 @@ class Docs(_Strict):
     keep_runs: int = Field(30, ge=1)  # validation results (and Data Docs pages) kept per suite
 
 
+class EventNames(_Strict):
+    """What the feed calls each funnel step. The metrics pass and every check read
+    the names from here, so renaming ``purchase`` to ``order_completed`` is one line."""
+
+    page_view: str = Field("page_viewed", min_length=1)
+    add_to_cart: str = Field("add_to_cart", min_length=1)
+    checkout: str = Field("checkout_started", min_length=1)
+    purchase: str = Field("purchase", min_length=1)
+    others: tuple[str, ...] = ()  # further names the feed may send that are not "unknown"
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if len(set(self.known)) != len(self.known):
+            raise ValueError("event names must be distinct")
+        return self
+
+    @property
+    def known(self) -> tuple[str, ...]:
+        return (self.page_view, self.add_to_cart, self.checkout, self.purchase, *self.others)
+
+
 class Settings(_Strict):
-    known_events: tuple[str, ...] = ("page_viewed", "add_to_cart", "checkout_started", "purchase")
-    required_columns: tuple[str, ...] = ("client_id", "timestamp", "event_name", "event_data")
+    events: EventNames = EventNames()
     thresholds: Thresholds = Thresholds()
     baseline: Baseline = Baseline()
     sessions: Sessions = Sessions()
@@ -92,12 +116,19 @@ class Secrets(_Strict):
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("MONITOR_CONFIG", PROJECT_ROOT / "monitor.toml"))
+    return Path(os.environ.get("MONITOR_CONFIG") or PROJECT_ROOT / "monitor.toml")
 
 
 def load() -> Settings:
-    """The settings of this process: ``monitor.toml`` or ``$MONITOR_CONFIG``, read once."""
-    return load_file(config_path())
+    """The settings of this process: ``monitor.toml`` or ``$MONITOR_CONFIG``, read once.
+
+    A ``MONITOR_CONFIG`` that names no file is an error (a typo must not
+    silently give the defaults); a missing default ``monitor.toml`` gives them.
+    """
+    path = config_path()
+    if os.environ.get("MONITOR_CONFIG") and not path.is_file():
+        raise UsageError(f"MONITOR_CONFIG={path}: no such file")
+    return load_file(path)
 
 
 @functools.lru_cache(maxsize=None)

@@ -27,8 +27,13 @@ class CheckResult:
     def failed(self) -> bool:
         return self.status in ("warning", "critical", "error")
 
+    @property
+    def gate_severity(self) -> str:
+        """A check that could not run vouches for nothing: it closes the gate whatever its severity."""
+        return "critical" if self.status == "error" else self.severity
+
     def alert(self) -> dict:
-        return {"check": self.check, "category": self.category, "severity": self.severity,
+        return {"check": self.check, "category": self.category, "severity": self.gate_severity,
                 "message": self.message, "observed": self.observed, "expected": self.expected}
 
 
@@ -45,7 +50,7 @@ class DaySummary:
 
     @property
     def status(self) -> str:
-        worst = max((SEVERITY_RANK.get(a.severity, 2) for a in self.alerts), default=0)
+        worst = max((SEVERITY_RANK.get(a.gate_severity, 2) for a in self.alerts), default=0)
         return {0: "pass", 1: "warning", 2: "critical"}[worst]
 
     def to_json(self) -> dict:

@@ -79,3 +79,24 @@ def test_parse_ts_accepts_iso_8601_only(db, text, expected):
     with database.engine().connect() as conn:
         got = conn.execute(sa.text("SELECT events.parse_ts(:t)::text"), {"t": text}).scalar()
     assert got == expected
+
+
+def test_explicit_session_ids_each_make_a_session(db, tmp_path):
+    """GA4-style feeds send session_id: a new id is a new session even 5 minutes later,
+    and one id stays one session across a long gap."""
+    rows = [
+        _row("a", "10:00", "page_viewed", session_id="s1", page_url="https://s.example/", referrer="https://www.google.com/"),
+        _row("a", "10:05", "purchase", session_id="s2", revenue=10, page_url="https://s.example/thanks"),
+        _row("b", "09:00", "page_viewed", session_id="s9", page_url="https://s.example/?utm_source=newsletter&utm_medium=email"),
+        _row("b", "12:00", "page_viewed", session_id="s9", page_url="https://s.example/p", referrer="https://s.example/"),
+        _row("c", "09:00", "page_viewed", session_id="s1", page_url="https://s.example/"),  # same id, other client
+    ]
+    path = tmp_path / "sid.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    loader.load_file(database.engine(), settings.load(), path, DAY)
+    with database.engine().begin() as conn:
+        m = backend.compute_day_metrics(conn, DAY, settings.load())
+    assert m[("sessions", "")] == 4 and m[("sessions_with_purchase", "")] == 1
+    assert m[("session_conversion_rate", "")] == 0.25
+    assert m[("channel_share", "Email")] == 0.25 and m[("channel_share", "Organic Search")] == 0.25
+    assert m[("avg_session_duration_s", "")] == (0 + 0 + 3 * 3600 + 0) / 4

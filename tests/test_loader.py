@@ -76,9 +76,9 @@ def test_same_file_twice_is_refused_unless_forced(db, tmp_path):
 
 @pytest.mark.parametrize("day", [DAY, None], ids=["dated", "undated"])
 @pytest.mark.parametrize("tail, message", [
-    (b"c2,2026-11-03T10:00:00Z,page_viewed,\xff\xfe{}\n", "unreadable CSV"),  # not UTF-8
+    (b"c2,2026-11-03T10:00:00Z,page_viewed,\x00\x01\x02{}\n", "not a text file"),  # binary, not text
     (b'c2,2026-11-03T10:00:00Z,page_viewed,"{never closed\n', "unreadable CSV"),
-], ids=["bad-encoding", "unterminated-quote"])
+], ids=["binary", "unterminated-quote"])
 def test_failed_load_leaves_no_partial_day(db, tmp_path, day, tail, message):
     path = tmp_path / "e.csv"
     good = b"c1,2026-11-03T10:00:00Z,page_viewed,{}\n" * 1000
@@ -173,3 +173,120 @@ def test_load_summarises_the_day_index(db, tmp_path):
     _load(path)
     # nothing left for the BRIN index to summarise: other days' scans skip these pages
     assert _rows("SELECT brin_summarize_new_values('events.raw_events_day_brin')")[0][0] == 0
+
+
+def _metrics(day=DAY):
+    with database.engine().begin() as conn:
+        return backend.compute_day_metrics(conn, day, settings.load())
+
+
+@pytest.mark.parametrize("day", [DAY, None], ids=["dated", "undated"])
+def test_bytes_that_are_not_utf8_keep_the_row_and_are_counted(db, tmp_path, day):
+    """101 rows, one with a Latin-1 byte: all 101 are kept, that one decoded with U+FFFD and counted."""
+    path = tmp_path / "e.csv"
+    good = b"c1,2026-11-03T10:00:00Z,page_viewed,{}\n"
+    path.write_bytes(b"client_id,timestamp,event_name,event_data\n" + good * 50
+                     + b'c9,2026-11-03T10:00:00Z,page_viewed,"{""page_title"":""Caf\xe9""}"\n' + good * 50)
+    report = _load(path, day=day)
+    assert report.rows == 101 and report.invalid_encoding_rows == 1
+    bad = _rows("SELECT line_no, event_data, extra FROM events.raw_events WHERE client_id = 'c9'")
+    assert bad[0].event_data == '{"page_title":"Caf\ufffd"}' and bad[0].extra == {"_invalid_encoding": True}
+    assert bad[0].line_no == 51
+    m = _metrics()
+    assert m[("rows", "")] == 101 and m[("invalid_encoding", "")] == 1
+    assert m[("invalid_encoding_rate", "")] == pytest.approx(1 / 101)
+
+
+def test_jsonl_bytes_that_are_not_utf8_keep_the_line(db, tmp_path):
+    path = tmp_path / "e.jsonl"
+    line = b'{"client_id":"c1","timestamp":"2026-11-03T10:00:00Z","event_name":"page_viewed","event_data":"{}"}\n'
+    path.write_bytes(line + line.replace(b"c1", b"caf\xe9") + line)
+    report = _load(path)
+    assert report.rows == 3 and report.invalid_encoding_rows == 1
+    rows = _rows("SELECT line_no, client_id, extra FROM events.raw_events ORDER BY line_no")
+    assert [(r.line_no, r.client_id, r.extra) for r in rows] == [
+        (1, "c1", None), (2, "caf\ufffd", {"_invalid_encoding": True}), (3, "c1", None)]
+
+
+@pytest.mark.parametrize("header", [
+    "client_id,timestamp,event_name,event_data,",
+    'client_id,timestamp,event_name,event_data,"we""ird"", col"',
+    "client_id,timestamp,event_name,event_data,x); DROP TABLE events.loads; --",
+    "client_id,timestamp,event_name,event_data," + "y" * 80,
+], ids=["trailing-comma", "quote-in-name", "sql-in-name", "long-name"])
+@pytest.mark.parametrize("day", [DAY, None], ids=["dated", "undated"])
+def test_odd_header_names_never_reach_sql(db, tmp_path, header, day):
+    path = tmp_path / "e.csv"
+    path.write_text(header + "\nc1,2026-11-03T10:00:00Z,page_viewed,{},v\n")
+    report = _load(path, day=day)
+    assert report.rows == 1 and len(report.extra_columns) == 1
+    name = report.extra_columns[0]
+    assert name == (header.split(",", 4)[4].strip('"').replace('""', '"') or "_column_5")
+    rows = _rows("SELECT client_id, extra FROM events.raw_events")
+    assert rows[0].client_id == "c1" and rows[0].extra == {name: "v"}
+    assert _rows("SELECT count(*) FROM events.loads")[0][0] == 1  # nothing dropped
+    m = _metrics()
+    assert m[("unexpected_column", name)] == 1
+
+
+def test_many_extra_columns(db, tmp_path):
+    path = tmp_path / "e.csv"
+    extra = [f"x{i}" for i in range(120)]
+    path.write_text(",".join(["client_id", "timestamp", "event_name", "event_data"] + extra) + "\n"
+                    + ",".join(["c1", "2026-11-03T10:00:00Z", "page_viewed", "{}"] + [str(i) for i in range(120)]) + "\n")
+    _load(path)
+    assert _rows("SELECT extra FROM events.raw_events")[0].extra == {f"x{i}": str(i) for i in range(120)}
+
+
+@pytest.mark.parametrize("content", [b"\x8f\xa1garbage;\xfe\xc3(bytes)", b"user,when,what\n"],
+                         ids=["random-bytes", "header-only"])
+def test_a_file_with_no_rows_still_counts_for_its_day(db, tmp_path, content):
+    path = tmp_path / "export.csv"
+    path.write_bytes(content)
+    report = _load(path)
+    assert report.rows == 0 and report.days == {str(DAY): 0}
+    assert set(report.missing_columns) == {"client_id", "timestamp", "event_name", "event_data"}
+    m = _metrics()
+    assert m[("rows", "")] == 0 and m[("loads", "")] == 1
+    assert m[("missing_column", "client_id")] == 1
+    assert ("events", "purchase") not in m  # no rows: no per-type counts, so no "zero purchases"
+
+
+def test_replace_swaps_a_days_rows_from_the_same_file_name(db, tmp_path):
+    first, other = tmp_path / "a" / "events.csv", tmp_path / "other.csv"
+    first.parent.mkdir()
+    first.write_text("client_id,timestamp,event_name,event_data\n" + "c1,2026-11-03T10:00:00Z,page_viewed,{}\n" * 3)
+    other.write_text("client_id,timestamp,event_name,event_data\nc9,2026-11-03T10:00:00Z,purchase,{}\n")
+    a = _load(first)
+    _load(other)
+    with pytest.raises(UsageError, match="already loaded"):  # a plain retry is refused
+        _load(first)
+    retry = tmp_path / "b" / "events.csv"  # the same base name, other content, from another folder
+    retry.parent.mkdir()
+    retry.write_text("client_id,timestamp,event_name,event_data\n" + "c2,2026-11-03T11:00:00Z,page_viewed,{}\n" * 5)
+    r = loader.load_file(database.engine(), settings.load(), retry, DAY, replace=True)
+    assert r.replaced_loads == (a.load_id,) and r.rows == 5
+    rows = _rows("SELECT client_id, count(*) AS n FROM events.raw_events GROUP BY 1 ORDER BY 1")
+    assert [(x.client_id, x.n) for x in rows] == [("c2", 5), ("c9", 1)]
+    assert _rows("SELECT count(*) FROM events.load_days WHERE partition_date = :d", d=DAY)[0][0] == 2
+    # replacing with the same content again (a retried task) is allowed and changes nothing
+    again = loader.load_file(database.engine(), settings.load(), retry, DAY, replace=True)
+    assert again.replaced_loads == (r.load_id,)
+    assert _rows("SELECT count(*) FROM events.raw_events")[0][0] == 6
+
+
+def test_replace_after_a_failed_load(db, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"client_id,timestamp,event_name,event_data\nc1,2026-11-03T10:00:00Z,page_viewed,\"{\n")
+    with pytest.raises(UsageError):
+        loader.load_file(database.engine(), settings.load(), path, DAY, replace=True)
+    path.write_text("client_id,timestamp,event_name,event_data\nc1,2026-11-03T10:00:00Z,page_viewed,{}\n")
+    r = loader.load_file(database.engine(), settings.load(), path, DAY, replace=True)
+    assert r.rows == 1 and r.replaced_loads == ()
+
+
+def test_replace_needs_a_date(db, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("client_id,timestamp,event_name,event_data\n")
+    with pytest.raises(UsageError, match="--replace needs --date"):
+        loader.load_file(database.engine(), settings.load(), path, None, replace=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from monitor.settings import Settings
+from monitor.errors import UsageError
+from monitor.settings import INPUT_COLUMNS, Settings
 
 _HERE = Path(__file__).parent
 
@@ -22,15 +23,40 @@ def _sql(name: str) -> str:
     return (_HERE / name).read_text()
 
 
+# Bump with every change to schema.sql: commands other than `init` refuse a
+# database whose recorded version differs, instead of altering tables (which
+# takes locks and rights a read-only gate must not need).
+SCHEMA_VERSION = 2
+
+
 def apply_schema(eng: sa.Engine) -> None:
+    """`init` only: create or upgrade the tables and record the schema version."""
     raw = eng.raw_connection()
     try:
         cur = raw.cursor()
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('monitor.schema'))")
         cur.execute(_sql("schema.sql"))
+        cur.execute("DELETE FROM monitor.schema_version")
+        cur.execute("INSERT INTO monitor.schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
         raw.commit()
     finally:
         raw.close()
+
+
+def check_schema(eng: sa.Engine) -> None:
+    """Every command but `init`: the database must carry this monitor's schema version."""
+    with eng.connect() as conn:
+        found = conn.execute(sa.text("SELECT to_regclass('monitor.schema_version') IS NOT NULL")).scalar()
+        version = conn.execute(sa.text("SELECT max(version) FROM monitor.schema_version")).scalar() if found else None
+    if version == SCHEMA_VERSION:
+        return
+    if version is None:
+        raise UsageError("the database is not initialised for the monitor: run `runner.py init`")
+    if version < SCHEMA_VERSION:
+        raise UsageError(f"the database schema is version {version}, this monitor needs {SCHEMA_VERSION}: "
+                         "run `runner.py init`")
+    raise UsageError(f"the database schema is version {version}, newer than this monitor's {SCHEMA_VERSION}: "
+                     "upgrade the monitor")
 
 
 # Session settings of the metrics pass. The day's sorts and hashes (sessions,
@@ -46,12 +72,18 @@ def set_pass_settings(cursor) -> None:
         cursor.execute(f"SET LOCAL {name} = '{value}'")
 
 
+def event_params(settings: Settings) -> dict:
+    """The event names the metrics pass reads (monitor.toml [events]) and the input columns."""
+    ev = settings.events
+    return {"known": list(ev.known), "required": list(INPUT_COLUMNS), "ev_page_view": ev.page_view,
+            "ev_add_to_cart": ev.add_to_cart, "ev_checkout": ev.checkout, "ev_purchase": ev.purchase}
+
+
 def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
     """Recompute one day's metrics into monitor.daily_metrics (replacing the day)."""
     params = {
         "day": day,
-        "known": list(settings.known_events),
-        "required": list(settings.required_columns),
+        **event_params(settings),
         "gap_seconds": settings.sessions.inactivity_minutes * 60,
         "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes,
     }

@@ -1,5 +1,7 @@
 -- One set-based pass over one day's partition: every metric the checks read.
--- Parameters: day, known (text[]), gap_seconds, future_tolerance_minutes.
+-- Parameters: day, known (text[]), required (text[]), the funnel's event names
+-- (ev_page_view, ev_add_to_cart, ev_checkout, ev_purchase), gap_seconds,
+-- future_tolerance_minutes.
 -- Output: (metric, dimension, value) rows; NULL values (e.g. a rate with no
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
@@ -8,7 +10,7 @@ WITH ev AS MATERIALIZED (
     -- once per row, and it and the timestamp parse run in parallel workers;
     -- ->> then reads the parsed object.
     SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts,
-           r.data IS NULL AS malformed,
+           r.data IS NULL AS malformed, r.bad_bytes,
            r.data->>'page_url' AS page_url, r.data->>'referrer' AS referrer,
            r.data->>'utm_source' AS utm_source, r.data->>'utm_medium' AS utm_medium,
            r.data->>'utm_campaign' AS utm_campaign,
@@ -21,15 +23,16 @@ WITH ev AS MATERIALIZED (
            -- and this key of the user agent, not the agent
            lower(nullif(r.data->>'device_type', '')) AS device_type,
            hashtextextended(r.data->>'user_agent', 0) AS ua_hash,
-           r.data->>'session_id' AS session_id,
-           CASE WHEN r.event_name = 'purchase' AND pg_input_is_valid(r.data->>'revenue', 'numeric')
+           nullif(r.data->>'session_id', '') COLLATE "C" AS session_id,
+           CASE WHEN r.event_name = %(ev_purchase)s AND pg_input_is_valid(r.data->>'revenue', 'numeric')
                 THEN (r.data->>'revenue')::numeric END AS revenue
     FROM (SELECT nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
                  r."timestamp" AS ts_text,
                  nullif(btrim(r.event_name), '') AS event_name,
                  hashtextextended(r.event_data, 0) AS data_hash,
                  events.parse_ts(r."timestamp") AS ts,
-                 CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data
+                 CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data,
+                 coalesce(r.extra ? '_invalid_encoding', false) AS bad_bytes
           FROM events.raw_events r WHERE r.partition_date = %(day)s OFFSET 0) r
 ),
 flags AS (
@@ -50,7 +53,8 @@ raw AS (
            count(*) FILTER (WHERE out_of_day) AS out_of_day_timestamp,
            count(*) FILTER (WHERE unparseable OR future OR out_of_day) AS invalid_timestamp,
            count(*) FILTER (WHERE malformed) AS malformed_json,
-           sum(revenue) FILTER (WHERE event_name = 'purchase') AS revenue
+           count(*) FILTER (WHERE bad_bytes) AS invalid_encoding,
+           sum(revenue) AS revenue
     FROM flags
 ),
 dup AS (
@@ -62,35 +66,40 @@ clients AS (
     SELECT count(*) AS distinct_clients FROM (SELECT DISTINCT client_id FROM ev WHERE client_id IS NOT NULL) c
 ),
 by_type AS (
+    -- per-type counts exist only for a day with rows: a day without data has
+    -- no_data, not "zero purchases"
     SELECT k.name, coalesce(c.n, 0) AS n
     FROM unnest(%(known)s::text[]) AS k(name)
     LEFT JOIN (SELECT event_name, count(*) AS n FROM ev GROUP BY 1) c ON c.event_name = k.name
+    WHERE (SELECT rows FROM raw) > 0
 ),
 hits AS (
+    -- sessions: an explicit session_id groups its client's hits whatever the gaps;
+    -- other hits split on gaps of inactivity. Either way a session's first hit is
+    -- its start, where its landing inputs (channel, source, device) come from.
     SELECT client_id, ts, event_name, landing, device_type, ua_hash, session_id,
-           coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) AS starts
+           CASE WHEN session_id IS NOT NULL THEN lag(ts) OVER w IS NULL
+                ELSE coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) END AS starts
     FROM ev
     WHERE client_id IS NOT NULL AND ts IS NOT NULL
-    WINDOW w AS (PARTITION BY client_id ORDER BY ts)
+    WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)
 ),
 numbered AS (
-    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id ORDER BY ts
+    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id, session_id ORDER BY ts
                                                   ROWS UNBOUNDED PRECEDING) AS seq
     FROM hits
 ),
 sessions AS (
-    -- a session's landing inputs (channel, source, device) come from its first hit
-    SELECT coalesce('s:' || session_id, 'c:' || client_id || ':' || seq) AS session_key,
-           extract(epoch FROM max(ts) - min(ts)) AS duration_s,
-           count(*) FILTER (WHERE event_name = 'page_viewed') AS pages,
-           bool_or(event_name = 'add_to_cart') AS cart,
-           bool_or(event_name = 'checkout_started') AS checkout,
-           bool_or(event_name = 'purchase') AS purchase,
+    SELECT extract(epoch FROM max(ts) - min(ts)) AS duration_s,
+           count(*) FILTER (WHERE event_name = %(ev_page_view)s) AS pages,
+           bool_or(event_name = %(ev_add_to_cart)s) AS cart,
+           bool_or(event_name = %(ev_checkout)s) AS checkout,
+           bool_or(event_name = %(ev_purchase)s) AS purchase,
            min(landing) FILTER (WHERE starts) AS landing,
            min(device_type) FILTER (WHERE starts) AS device_type,
            min(ua_hash) FILTER (WHERE starts) AS ua_hash
     FROM numbered
-    GROUP BY 1
+    GROUP BY client_id, session_id, seq
 ),
 landings AS MATERIALIZED (
     -- parse and classify each distinct landing once, not each session
@@ -146,6 +155,8 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'invalid_timestamp', '', invalid_timestamp FROM raw
     UNION ALL SELECT 'malformed_json', '', malformed_json FROM raw
     UNION ALL SELECT 'malformed_json_rate', '', malformed_json / nullif(rows, 0)::numeric FROM raw
+    UNION ALL SELECT 'invalid_encoding', '', invalid_encoding FROM raw
+    UNION ALL SELECT 'invalid_encoding_rate', '', invalid_encoding / nullif(rows, 0)::numeric FROM raw
     UNION ALL SELECT 'distinct_clients', '', distinct_clients FROM clients
     UNION ALL SELECT 'revenue', '', coalesce(revenue, 0) FROM raw
     UNION ALL SELECT 'duplicate_rows', '', duplicate_rows FROM dup

@@ -1,4 +1,6 @@
--- Tables of the monitor. Idempotent: `runner.py init` may run any number of times.
+-- Tables of the monitor. Idempotent: `runner.py init` may run any number of times,
+-- and it is the only command that changes the schema (see SCHEMA_VERSION in
+-- __init__.py: the other commands only check the version recorded at the end).
 
 CREATE SCHEMA IF NOT EXISTS events;
 CREATE SCHEMA IF NOT EXISTS monitor;
@@ -15,6 +17,10 @@ CREATE TABLE IF NOT EXISTS events.loads (
     row_count      bigint      NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS loads_sha ON events.loads (file_sha256);
+-- `load --replace`: the later load whose rows took this load's place in a day
+ALTER TABLE events.loads ADD COLUMN IF NOT EXISTS replaced_by bigint;
+-- rows whose bytes were not UTF-8 (decoded with U+FFFD), per load
+ALTER TABLE events.loads ADD COLUMN IF NOT EXISTS invalid_encoding_rows bigint NOT NULL DEFAULT 0;
 
 -- Rows exactly as received: timestamp and event_data stay text so nothing is dropped.
 CREATE TABLE IF NOT EXISTS events.raw_events (
@@ -90,6 +96,10 @@ CREATE TABLE IF NOT EXISTS monitor.runs (
     alerts      int
 );
 CREATE INDEX IF NOT EXISTS runs_day ON monitor.runs (day, started_at DESC);
+-- the loads of the day the run's metrics were computed from (a later load makes it stale)
+ALTER TABLE monitor.runs ADD COLUMN IF NOT EXISTS loads bigint[];
+-- why a run ended without a verdict (status 'error' or 'crashed')
+ALTER TABLE monitor.runs ADD COLUMN IF NOT EXISTS error text;
 
 -- One row per check per run: the spec's "error logs in a monitoring_results table".
 CREATE TABLE IF NOT EXISTS monitor.monitoring_results (
@@ -125,26 +135,36 @@ CREATE TABLE IF NOT EXISTS monitor.notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_day ON monitor.notifications (data_date, channel);
 
--- Latest verdict per day: what `status` and downstream gates read.
-CREATE OR REPLACE VIEW monitor.latest_runs AS
+-- The latest run per day, finished or not: what `status` and downstream gates
+-- read. A run still going, crashed or errored there means "no verdict".
+DROP VIEW IF EXISTS monitor.day_metric_window;
+DROP VIEW IF EXISTS monitor.latest_results;
+DROP VIEW IF EXISTS monitor.latest_runs;
+CREATE VIEW monitor.latest_runs AS
 SELECT DISTINCT ON (day) *
 FROM monitor.runs
-WHERE finished_at IS NOT NULL
 ORDER BY day, started_at DESC;
 
-CREATE OR REPLACE VIEW monitor.latest_results AS
+-- The latest run per day that reached a verdict: what baselines read.
+CREATE OR REPLACE VIEW monitor.latest_verdicts AS
+SELECT DISTINCT ON (day) *
+FROM monitor.runs
+WHERE finished_at IS NOT NULL AND status IN ('pass', 'warning', 'critical')
+ORDER BY day, started_at DESC;
+
+CREATE VIEW monitor.latest_results AS
 SELECT r.*
 FROM monitor.monitoring_results r
-JOIN monitor.latest_runs l USING (run_id);
+JOIN monitor.latest_verdicts l USING (run_id);
 
 -- The metrics GX validates: the target day (session setting monitor.day) and the
 -- days before it. is_baseline is false for days whose own latest run was critical,
 -- so an outage never becomes the new normal.
-CREATE OR REPLACE VIEW monitor.day_metric_window AS
+CREATE VIEW monitor.day_metric_window AS
 SELECT m.day, m.metric, m.dimension, m.value,
        m.day = current_setting('monitor.day', true)::date AS is_target,
        (coalesce(current_setting('monitor.exclude_critical', true), 'on') = 'off'
-        OR NOT EXISTS (SELECT 1 FROM monitor.latest_runs l
+        OR NOT EXISTS (SELECT 1 FROM monitor.latest_verdicts l
                        WHERE l.day = m.day AND l.status = 'critical')) AS is_baseline
 FROM monitor.daily_metrics m
 WHERE m.day BETWEEN current_setting('monitor.day', true)::date - 90
@@ -226,3 +246,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN position(name || '=' IN u) > 0
               THEN nullif(replace(substring(u from '[?&]' || name || '=([^&#]*)'), '+', ' '), '') END
 $$;
+
+-- The schema version `init` applied; every other command refuses an older one.
+CREATE TABLE IF NOT EXISTS monitor.schema_version (
+    version    int         NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
