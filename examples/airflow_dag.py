@@ -1,7 +1,8 @@
 """Airflow: load yesterday's events, gate them, and only then run the downstream models.
 
 BashOperator fails the task on a non-zero exit code, so a critical alert (exit 1)
-stops `transform` and everything after it.
+stops `transform` and everything after it. The load uses --replace, so Airflow's
+retries (and a manual "clear") replace the day's rows instead of adding a copy.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ with DAG(
     schedule="30 5 * * *",
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,
-    default_args={"retries": 0},
+    default_args={"retries": 2},
 ) as dag:
     load = BashOperator(
         task_id="load_events",
-        bash_command=MONITOR + " load /data/exports/events_{{ ds }}.csv --date {{ ds }}",
+        bash_command=MONITOR + " load /data/exports/events_{{ ds }}.csv --date {{ ds }} --replace",
     )
     gate = BashOperator(
         task_id="data_quality_gate",

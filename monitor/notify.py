@@ -164,7 +164,8 @@ def send_email(secrets: Secrets, alerting: Alerting, msg: EmailMessage) -> None:
 
 def _smtp_transient(exc: Exception) -> bool:
     """Connection trouble and 4xx replies pass; a refused login, sender or recipient stays refused."""
-    if isinstance(exc, (smtplib.SMTPAuthenticationError, smtplib.SMTPRecipientsRefused)):
+    if isinstance(exc, (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError,
+                        smtplib.SMTPRecipientsRefused)):
         return False
     if isinstance(exc, smtplib.SMTPResponseException) and not isinstance(exc, smtplib.SMTPConnectError):
         return 400 <= exc.smtp_code < 500

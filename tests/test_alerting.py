@@ -211,3 +211,39 @@ def test_demo_days_each_notify_once(db, tmp_path, fast_alerting, monkeypatch):
     assert "7-day avg 0" in str(hook.posts[1]["blocks"]) and "baseline: `0`" in str(hook.posts[1]["blocks"])
     assert "no earlier days" in str(hook.posts[0]["blocks"])
     assert generator.CATALOG["zero_purchase"].expect[0].check == "zero_purchase"
+
+
+@pytest.mark.parametrize("status, attempts", [(400, 1), (403, 1), (404, 1), (429, 3), (503, 3)],
+                         ids=["bad-request", "forbidden", "gone", "rate-limited", "unavailable"])
+def test_only_transient_webhook_failures_are_retried(status, attempts, zero_purchase_day, fast_alerting, monkeypatch):
+    with Webhook(status=status) as hook:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        pipeline.run_day(zero_purchase_day, fast_alerting)
+    assert hook.attempts == attempts
+    assert _rows("SELECT status, attempts FROM monitor.notifications") == [("failed", attempts)]
+
+
+def test_refused_smtp_login_is_not_retried(zero_purchase_day, fast_alerting, monkeypatch):
+    with Mailbox() as mail:  # offers no AUTH: a login can only fail, the same way every time
+        _mail_env(monkeypatch, mail.port)
+        monkeypatch.setenv("SMTP_USER", "monitor")
+        monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+        pipeline.run_day(zero_purchase_day, fast_alerting)
+    assert _rows("SELECT channel, status, attempts FROM monitor.notifications") == [("email", "failed", 1)]
+
+
+def test_digest_does_not_send_a_rerun_day_twice(with_history, tmp_path, monkeypatch):
+    from monitor import commands
+
+    cfg = tmp_path / "digest.toml"
+    cfg.write_text('[alerting]\nwarnings = "digest"\nretries = 0\ntimeout_seconds = 1.0\n')
+    monkeypatch.setenv("MONITOR_CONFIG", str(cfg))
+    s = settings.load()
+    load_day(tmp_path, INCIDENT_DAY, ("unknown_event_name",))
+    with Webhook() as hook:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        pipeline.run_day(INCIDENT_DAY, s)
+        commands.digest()
+        pipeline.run_day(INCIDENT_DAY, s)  # the same warnings again, after the digest went out
+        commands.digest()
+    assert len(hook.posts) == 1

@@ -57,6 +57,19 @@ def test_bad_config_exits_2(db, tmp_path):
     _one_line_error(runner("status", url=db, env={"MONITOR_CONFIG": str(cfg)}), 2, "no_such_threshold")
 
 
+def test_missing_config_file_exits_2(db, tmp_path):
+    proc = runner("status", url=db, env={"MONITOR_CONFIG": str(tmp_path / "nope.toml")})
+    _one_line_error(proc, 2, "nope.toml: no such file")
+
+
+def test_embedded_server_prints_no_runtime_dir_warning(db, state_dir):
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_RUNTIME_DIR", "DATABASE_URL")}
+    env["MONITOR_HOME"] = str(state_dir)  # the tests' own embedded server, reused
+    proc = subprocess.run([sys.executable, str(PROJECT_ROOT / "runner.py"), "status"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert "XDG_RUNTIME_DIR" not in proc.stderr and "Warning" not in proc.stderr, proc.stderr
+
+
 def test_unreachable_database_exits_3_without_password(tmp_path):
     url = "postgresql://monitor:s3cret-pw@127.0.0.1:1/events"
     proc = runner("status", url=url)
