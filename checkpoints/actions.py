@@ -47,16 +47,20 @@ class _AlertAction(ValidationAction):
             return {"status": "error"}
 
     def _notify(self, checkpoint_result) -> dict:
+        options = notify.run_options.get()
+        if not options.send:
+            return {"status": "off"}
         secrets = settings.secrets_from_env()
         if not notify.configured(self.channel, secrets):
             return {"status": "not configured"}
         alerting = settings.load().alerting
         summary = summarize(checkpoint_result)
+        eng = database.engine()
+        if summary.status != "critical":
+            self._all_clear(eng, summary, secrets, alerting)
         if not summary.alerts:
             return {"status": "nothing to send"}
-        options = notify.run_options.get()
         fp = notify.fingerprint(summary)
-        eng = database.engine()
         with eng.connect() as conn:
             if not options.renotify and notify.already_sent(conn, summary.date, self.channel, fp):
                 log.info("%s: same failures already notified for %s", self.channel, summary.date)
@@ -73,6 +77,20 @@ class _AlertAction(ValidationAction):
         if not ok:
             log.error("%s notification for %s failed after %d attempts: %s", self.channel, summary.date, attempts, error)
         return {"status": "sent" if ok else "failed", "attempts": attempts}
+
+
+    def _all_clear(self, eng, summary, secrets, alerting) -> None:
+        """One "resolved" message when a day whose critical alert went out is critical no more."""
+        with eng.connect() as conn:
+            incident = notify.open_incident(conn, summary.date, self.channel)
+            if incident is None:
+                return
+            was_failing = [a for a in results_store.stored_alerts(conn, [incident]) if a.gate_severity == "critical"]
+        ok, attempts, error = notify.deliver(
+            lambda: notify.send_resolved(self.channel, summary, was_failing, incident, secrets, alerting), alerting)
+        with eng.begin() as conn:
+            notify.record(conn, summary, self.channel, "resolved" if ok else "resolved failed",
+                          f"resolves {incident}", attempts, error)
 
 
 class SlackAlertAction(_AlertAction):

@@ -44,10 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("run", "backfill"):
         cmd = sub.add_parser(name, help="validate one day" if name == "run" else "validate a range of days, oldest first")
         if name == "run":
-            cmd.add_argument("--date", required=True)
+            cmd.add_argument("--date", help="the day to validate (default: yesterday, UTC)")
+            cmd.add_argument("--no-notify", dest="notify", action="store_false",
+                             help="store results but send nothing (manual reruns)")
         else:
             cmd.add_argument("--start", required=True)
             cmd.add_argument("--end", required=True)
+            cmd.add_argument("--notify", action="store_true",
+                             help="send Slack / email for these days (off by default: old days page nobody)")
         cmd.add_argument("--json", action="store_true", help="one JSON summary per day on stdout")
         cmd.add_argument("--fail-on", choices=("critical", "warning"), default="critical")
         cmd.add_argument("--renotify", action="store_true", help="notify again even if these failures were sent")
@@ -104,14 +108,14 @@ def _dispatch(args) -> Outcome:
             raise UsageError("--replace needs --date D")
         return commands.load(args.file, parse_date(args.date) if args.date else None, args.force, args.replace)
     if args.command == "run":
-        day = parse_date(args.date)
-        return commands.run_days([day], args.json, args.fail_on, args.renotify)
+        day = parse_date(args.date) if args.date else dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        return commands.run_days([day], args.json, args.fail_on, args.renotify, args.notify)
     if args.command == "backfill":
         start, end = parse_date(args.start), parse_date(args.end)
         if end < start:
             raise UsageError(f"--end {end} is before --start {start}")
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-        return commands.run_days(days, args.json, args.fail_on, args.renotify)
+        return commands.run_days(days, args.json, args.fail_on, args.renotify, args.notify)
     if args.command == "demo":
         if not 1 <= args.days <= 366:
             raise UsageError("--days must be between 1 and 366")

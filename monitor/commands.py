@@ -58,7 +58,7 @@ def _gate(summary: DaySummary, fail_on: str) -> Outcome:
     return Outcome.PASS
 
 
-def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool) -> Outcome:
+def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool, send: bool = True) -> Outcome:
     from monitor.day_pass import DayPass
 
     s = settings.load()
@@ -71,7 +71,8 @@ def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool) -
 
         outcomes = []
         for day in days:
-            summary = pipeline.run_day(day, s, renotify=renotify, started=first if day == days[0] else None)
+            summary = pipeline.run_day(day, s, renotify=renotify, started=first if day == days[0] else None,
+                                       send=send)
             outcomes.append(_gate(summary, fail_on))
             if as_json:
                 print_json(summary.to_json())
@@ -95,15 +96,8 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
     backend.check_schema(eng)
     with eng.connect() as conn:
         rows = conn.execute(sa.text(
-            """WITH d AS (SELECT partition_date AS day, sum(row_count) AS rows, count(*) AS loads,
-                                 array_agg(load_id ORDER BY load_id) AS load_ids
-                          FROM events.load_days
-                          WHERE CAST(:day AS date) IS NULL OR partition_date = CAST(:day AS date) GROUP BY 1)
-               SELECT coalesce(d.day, l.day) AS day, d.rows, d.loads, coalesce(d.load_ids, '{}') AS load_ids,
-                      l.run_id, l.status, l.alerts, l.finished_at, l.loads AS covered, l.error
-               FROM d FULL JOIN (SELECT * FROM monitor.latest_runs
-                                 WHERE CAST(:day AS date) IS NULL OR day = CAST(:day AS date)) l ON l.day = d.day
-               ORDER BY 1"""), {"day": day}).all()
+            """SELECT * FROM monitor.day_gate WHERE CAST(:day AS date) IS NULL OR day = CAST(:day AS date)
+               ORDER BY day"""), {"day": day}).all()
     days = [_status_entry(r) for r in rows]
     if day is not None:
         entry = days[0] if days else {"date": str(day), "rows": 0, "loads": 0, "latest": None, "stale": False,
@@ -124,22 +118,12 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
 
 
 def _status_entry(r) -> dict:
-    """One day's entry; ``reason`` is there exactly when the gate is closed."""
-    entry = {"date": str(r.day), "rows": int(r.rows or 0), "loads": int(r.loads or 0), "latest": None,
-             "stale": False}
-    if r.run_id is None:
-        entry["reason"] = "never run"
-    elif r.finished_at is None:
-        entry["reason"] = f"run {r.run_id} has not finished (still running, or it was killed)"
-    elif r.status not in ("pass", "warning", "critical"):
-        entry["reason"] = f"run {r.run_id} {r.status}: {r.error or 'no verdict'}"
-    else:
-        entry["latest"] = {"status": r.status, "run_id": r.run_id, "alerts": r.alerts}
-        entry["stale"] = r.covered is None or list(r.covered) != list(r.load_ids)
-        if entry["stale"]:
-            entry["reason"] = "stale: the day's loads changed after its latest run; run it again"
-        elif r.status == "critical":
-            entry["reason"] = "the latest verdict is critical"
+    """One day's entry of monitor.day_gate; ``reason`` is there exactly when the gate is closed."""
+    entry = {"date": str(r.day), "rows": int(r.rows), "loads": int(r.loads),
+             "latest": {"status": r.status, "run_id": r.run_id, "alerts": r.alerts} if r.has_verdict else None,
+             "stale": bool(r.stale)}
+    if r.reason:
+        entry["reason"] = r.reason
     return entry
 
 
@@ -198,8 +182,10 @@ def demo(days: int, seed: int) -> Outcome:
     files = generator.write_dataset(folder, start, days, generator.demo_incidents(start, days), seed=seed)
     for day, path in files:
         loader.load_file(database.engine(), s, path, day, force=True)
-    print(f"loaded {len(files)} files; running every day, oldest first\n", flush=True)
-    summaries = [pipeline.run_day(day, s) for day, _ in files]
+    print(f"loaded {len(files)} files; running every day, oldest first", flush=True)
+    print("notifications are off in the demo: nothing goes to Slack or email, whatever the environment holds\n",
+          flush=True)
+    summaries = [pipeline.run_day(day, s, send=False) for day, _ in files]
     for summary in summaries:
         print_summary(summary)
     if all(x.status == "critical" for x in summaries):

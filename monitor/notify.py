@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class RunOptions:
     renotify: bool = False
+    send: bool = True  # False: nothing goes out (demo, backfill without --notify, run --no-notify)
     docs_links: dict | None = None  # suite -> URL of this run's Data Docs page
 
 
@@ -55,18 +56,62 @@ def fingerprint(summary: DaySummary) -> str:
 
 
 def already_sent(conn: sa.Connection, day: str, channel: str, fp: str) -> bool:
-    """These failures of this day went out on this channel already, or wait in (or went with) a digest."""
+    """These failures of this day went out on this channel already (since its last all-clear),
+    or wait in (or went with) a digest."""
     return bool(conn.execute(sa.text(
-        """SELECT 1 FROM monitor.notifications WHERE data_date = :d AND channel = :c AND fingerprint = :f
-           AND status IN ('sent', 'deferred', 'digested') LIMIT 1"""), {"d": day, "c": channel, "f": fp}).scalar())
+        """SELECT 1 FROM monitor.notifications n WHERE data_date = :d AND channel = :c AND fingerprint = :f
+           AND status IN ('sent', 'deferred', 'digested')
+           AND NOT EXISTS (SELECT 1 FROM monitor.notifications r  -- a resolved incident that comes back is news
+                           WHERE r.data_date = n.data_date AND r.channel = n.channel AND r.status = 'resolved'
+                             AND r.sent_at >= n.sent_at)
+           LIMIT 1"""), {"d": day, "c": channel, "f": fp}).scalar())
 
 
 def record(conn: sa.Connection, summary: DaySummary, channel: str, status: str, fp: str, attempts: int,
            error: str | None) -> None:
     conn.execute(sa.text(
-        """INSERT INTO monitor.notifications (run_id, data_date, channel, status, fingerprint, attempts, error)
-           VALUES (:r, :d, :c, :s, :f, :a, :e)"""),
-        {"r": summary.run_id, "d": summary.date, "c": channel, "s": status, "f": fp, "a": attempts, "e": error})
+        """INSERT INTO monitor.notifications (run_id, data_date, channel, status, fingerprint, attempts, error,
+                                              verdict)
+           VALUES (:r, :d, :c, :s, :f, :a, :e, :v)"""),
+        {"r": summary.run_id, "d": summary.date, "c": channel, "s": status, "f": fp, "a": attempts, "e": error,
+         "v": summary.status})
+
+
+def open_incident(conn: sa.Connection, day: str, channel: str) -> str | None:
+    """The run whose critical alert went out on this channel for this day and has not
+    been followed by a "resolved" message yet; None when there is none."""
+    return conn.execute(sa.text(
+        """SELECT n.run_id FROM monitor.notifications n
+           WHERE n.data_date = :d AND n.channel = :c AND n.status = 'sent' AND n.verdict = 'critical'
+             AND NOT EXISTS (SELECT 1 FROM monitor.notifications r
+                             WHERE r.data_date = n.data_date AND r.channel = n.channel AND r.status = 'resolved'
+                               AND r.sent_at >= n.sent_at)
+           ORDER BY n.sent_at DESC LIMIT 1"""), {"d": day, "c": channel}).scalar()
+
+
+def resolved_text(summary: DaySummary, was_failing: list, incident_run: str) -> tuple[str, str]:
+    """Subject line and body of the all-clear."""
+    names = ", ".join(sorted({a.check for a in was_failing})) or "critical checks"
+    subject = f"[RESOLVED] event data {summary.date}: now {summary.status}"
+    body = (f"Event data {summary.date} is no longer critical: {names} (alerted by run {incident_run}) "
+            f"cleared in run {summary.run_id}, verdict {summary.status}.")
+    return subject, body
+
+
+def send_resolved(channel: str, summary: DaySummary, was_failing: list, incident_run: str, secrets: Secrets,
+                  alerting: Alerting) -> None:
+    subject, body = resolved_text(summary, was_failing, incident_run)
+    if channel == "slack":
+        post_json(secrets.slack_webhook_url.get_secret_value(),
+                  {"text": subject, "blocks": [
+                      {"type": "header", "text": {"type": "plain_text", "text": subject}},
+                      {"type": "section", "text": {"type": "mrkdwn", "text": ":white_check_mark: " + body}}]},
+                  alerting.timeout_seconds)
+    else:
+        msg = EmailMessage()
+        msg["Subject"], msg["From"], msg["To"] = subject, secrets.email_from, ", ".join(secrets.email_to)
+        msg.set_content(body)
+        send_email(secrets, alerting, msg)
 
 
 def deliver(send, alerting: Alerting) -> tuple[bool, int, str | None]:

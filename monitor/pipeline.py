@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -21,8 +22,10 @@ def init(settings: Settings) -> None:
     gx_project.sync(gx_project.context(), settings)
 
 
-def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: DayPass | None = None) -> DaySummary:
+def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: DayPass | None = None,
+            send: bool = True) -> DaySummary:
     """Run one day; ``started`` is its metrics pass if the caller already began it (see DayPass).
+    With ``send`` False nothing goes to Slack or email (results are stored all the same).
 
     A run that raises is closed as ``error`` (no verdict: the gate stays closed).
     """
@@ -30,7 +33,8 @@ def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: D
     with started or DayPass(eng, day, settings).start() as metrics:
         try:
             metrics.wait()
-            return _run_checks(eng, database.database_url(), metrics, settings, renotify)
+            return _run_checks(eng, database.database_url(), metrics, settings,
+                               notify.RunOptions(renotify=renotify, send=send))
         except BaseException as exc:
             if metrics.opened:
                 try:
@@ -40,13 +44,13 @@ def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: D
             raise
 
 
-def _run_checks(eng, url, metrics: DayPass, settings: Settings, renotify: bool) -> DaySummary:
+def _run_checks(eng, url, metrics: DayPass, settings: Settings, options: notify.RunOptions) -> DaySummary:
     day, run_id, now = metrics.day, metrics.run_id, metrics.run_time
     gx_project.point_at_day(url, day, settings.baseline.exclude_critical_days)
     ctx = gx_project.context()
     gx_project.sync(ctx, settings)
     links = gx_project.docs_links(run_id, now, settings.alerting.docs_base_url)
-    token = notify.run_options.set(notify.RunOptions(renotify=renotify, docs_links=links))
+    token = notify.run_options.set(dataclasses.replace(options, docs_links=links))
     try:
         result = gx_project.run_checkpoint(ctx, settings, run_id, now)
     except Exception as exc:

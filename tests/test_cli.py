@@ -34,7 +34,7 @@ def _one_line_error(proc, code: int, fragment: str):
     (["run", "--date", "2026-13-01"], "bad date '2026-13-01'"),
     (["run", "--date", "yesterday"], "bad date 'yesterday'"),
     (["backfill", "--start", "2026-11-02", "--end", "2026-11-01"], "is before --start"),
-    (["run"], "required"),
+    (["backfill", "--start", "2026-11-01"], "required"),
     (["frobnicate"], "invalid choice"),
 ], ids=["month-13", "word", "reversed-range", "missing-date", "unknown-command"])
 def test_usage_errors_exit_2_with_one_line(args, fragment, db):

@@ -134,10 +134,14 @@ CREATE TABLE IF NOT EXISTS monitor.notifications (
     sent_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS notifications_day ON monitor.notifications (data_date, channel);
+-- the run's verdict when the message went out: a later passing run sends "resolved"
+-- once for a day whose critical alert was sent
+ALTER TABLE monitor.notifications ADD COLUMN IF NOT EXISTS verdict text;
 
 -- The latest run per day, finished or not: what `status` and downstream gates
 -- read. A run still going, crashed or errored there means "no verdict".
 DROP VIEW IF EXISTS monitor.day_metric_window;
+DROP VIEW IF EXISTS monitor.day_gate;
 DROP VIEW IF EXISTS monitor.latest_results;
 DROP VIEW IF EXISTS monitor.latest_runs;
 CREATE VIEW monitor.latest_runs AS
@@ -151,6 +155,31 @@ SELECT DISTINCT ON (day) *
 FROM monitor.runs
 WHERE finished_at IS NOT NULL AND status IN ('pass', 'warning', 'critical')
 ORDER BY day, started_at DESC;
+
+-- The gate per day (CONTRACT section 2), read by `status` and by anything else
+-- that gates on the monitor (the dbt example): open only for a finished,
+-- current, non-critical verdict; ``reason`` says why it is closed.
+DROP VIEW IF EXISTS monitor.day_gate;
+CREATE VIEW monitor.day_gate AS
+WITH d AS (
+    SELECT partition_date AS day, sum(row_count) AS rows, count(*) AS loads,
+           array_agg(load_id ORDER BY load_id) AS load_ids
+    FROM events.load_days GROUP BY 1
+), g AS (
+    SELECT coalesce(d.day, l.day) AS day, coalesce(d.rows, 0) AS rows, coalesce(d.loads, 0) AS loads,
+           l.run_id, l.status, l.alerts, l.error, l.finished_at,
+           l.finished_at IS NOT NULL AND l.status IN ('pass', 'warning', 'critical') AS has_verdict,
+           l.loads IS DISTINCT FROM coalesce(d.load_ids, '{}') AS loads_changed
+    FROM d FULL JOIN monitor.latest_runs l ON l.day = d.day
+)
+SELECT day, rows, loads, run_id, status, alerts, has_verdict, has_verdict AND loads_changed AS stale,
+       CASE WHEN run_id IS NULL THEN 'never run'
+            WHEN finished_at IS NULL THEN 'run ' || run_id || ' has not finished (still running, or it was killed)'
+            WHEN NOT has_verdict THEN 'run ' || run_id || ' ' || status || ': ' || coalesce(error, 'no verdict')
+            WHEN loads_changed THEN 'stale: the day''s loads changed after its latest run; run it again'
+            WHEN status = 'critical' THEN 'the latest verdict is critical'
+       END AS reason
+FROM g;
 
 CREATE VIEW monitor.latest_results AS
 SELECT r.*
