@@ -1,22 +1,263 @@
-"""Arithmetic the baseline expectations share: trailing means, mix distance, wording."""
+"""Arithmetic the baseline expectations share: which days may serve, what the day should
+have looked like, how noisy the metric is, which segment explains a change, wording.
+
+Pure functions over the series ``day_metric.series`` returns, so `backtest`
+replays exactly what a run decides.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import statistics
+from dataclasses import dataclass
+
+from custom_expectations.day_metric_series import ALERTED
+
+MAD_TO_SD = 1.4826  # a normal distribution's SD is 1.4826 median absolute deviations
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def total(values: dict[str, float]) -> float:
     return float(sum(values.values()))
 
 
+def _date(iso: str) -> dt.date:
+    return dt.date.fromisoformat(iso)
+
+
 def trailing_mean(history: dict[str, dict[str, float]], dimension: str | None) -> tuple[float | None, int]:
-    """Mean over the days that have data; returns (mean, number of days)."""
+    """Mean over the days that have data; returns (mean, number of days). Context for fixed checks."""
     per_day = [total(v) if dimension is None else v[dimension]
                for v in history.values() if (dimension is None or dimension in v)]
     if not per_day:
         return None, 0
     return sum(per_day) / len(per_day), len(per_day)
 
+
+def day_values(history: dict[str, dict[str, float]], dimension: str | None) -> dict[dt.date, float]:
+    return {_date(d): (total(v) if dimension is None else v[dimension])
+            for d, v in history.items() if dimension is None or dimension in v}
+
+
+# --- which earlier days may serve as this check's baseline --------------------------------------
+
+def alert_days(series: dict) -> dict[dt.date, int]:
+    """Days on which this check alerted, with the direction of the change (+1 up, -1 down, 0 unknown)."""
+    return {_date(d): v.get("direction") or 0 for d, v in series.get("verdicts", {}).items()
+            if v.get("status") in ALERTED}
+
+
+def _runs(alerts: dict[dt.date, int]) -> list[list[dt.date]]:
+    """Consecutive calendar days alerting in the same direction."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(alerts):
+        if runs and (day - runs[-1][-1]).days == 1 and alerts[day] == alerts[runs[-1][-1]]:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
+@dataclass(frozen=True)
+class Usable:
+    values: dict[dt.date, float]  # the days that may serve as baseline
+    since: dt.date | None  # an accepted new level starts here; older days no longer count
+    excluded: int  # alerting days left out
+
+
+def usable_days(values: dict[dt.date, float], series: dict, target: dt.date, exclude_alerts: bool,
+                accept_after: int) -> Usable:
+    """Leave out days on which this check alerted, so an incident never becomes the new
+    normal; but a change that lasted ``accept_after`` days in a row (or a day a person
+    accepted) is a new level, and the baseline starts there."""
+    alerts = alert_days(series) if exclude_alerts else {}
+    starts = [run[0] for run in _runs(alerts) if len(run) >= accept_after]
+    accepted = {d for run in _runs(alerts) if len(run) >= accept_after for d in run}
+    manual = {_date(d) for d in series.get("accepted", []) if _date(d) < target}
+    since = max(starts + sorted(manual), default=None)
+    keep = {d: v for d, v in values.items()
+            if d < target and (since is None or d >= since) and (d not in alerts or d in accepted | manual)}
+    excluded = sum(1 for d in values if d in alerts and d not in keep and (since is None or d >= since))
+    return Usable(keep, since, excluded)
+
+
+def accepted_today(series: dict) -> bool:
+    return series.get("day") in series.get("accepted", [])
+
+
+def failing_streak(series: dict, target: dt.date, direction: int | None = None) -> int:
+    """How many days in a row before ``target`` this check alerted (in ``direction``, when given)."""
+    alerts = alert_days(series)
+    n = 0
+    day = target - dt.timedelta(days=1)
+    while day in alerts and (direction is None or alerts[day] in (direction, 0)):
+        n += 1
+        day -= dt.timedelta(days=1)
+    return n
+
+
+# --- what the day should have looked like ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Prediction:
+    value: float
+    noise_rel: float  # robust SD of the day-to-day spread, relative to the level
+    days: int  # usable days in the recent window
+    basis: str  # how it was predicted, in words
+
+
+def _mad_rel(values: list[float]) -> float:
+    if len(values) < 3:
+        return 0.0
+    center = statistics.median(values)
+    if center == 0:
+        return 0.0
+    return MAD_TO_SD * statistics.median(abs(v - center) for v in values) / abs(center)
+
+
+def weekday_factors(values: dict[dt.date, float]) -> dict[int, float]:
+    """Each weekday's typical level against all days (1.0 where fewer than two days say otherwise)."""
+    overall = statistics.median(values.values()) if values else 0.0
+    factors = {}
+    for weekday in range(7):
+        same = [v for d, v in values.items() if d.weekday() == weekday]
+        factors[weekday] = statistics.median(same) / overall if len(same) >= 2 and overall > 0 else 1.0
+    return factors
+
+
+def predict(values: dict[dt.date, float], target: dt.date, method: str, window: int, history_days: int,
+            min_history: int) -> Prediction | None:
+    """None with fewer than ``min_history`` usable days in the recent window.
+
+    ``mean7``: the mean of the recent window (the spec's rule). ``weekday``:
+    the recent days' median level, each day first divided by its weekday's
+    factor (learnt over ``history_days``), times the target weekday's factor:
+    "a normal Sunday at today's level". Growth cancels out of the factors, and
+    medians ignore a promo day that did not alert.
+    """
+    recent = {d: v for d, v in values.items() if 0 < (target - d).days <= window}
+    if len(recent) < min_history:
+        return None
+    if method == "mean7":
+        pool = list(recent.values())
+        return Prediction(sum(pool) / len(pool), _mad_rel(pool), len(recent), f"{window}-day avg")
+    span = {d: v for d, v in values.items() if 0 < (target - d).days <= history_days}
+    factors = weekday_factors(span)
+    level = statistics.median(v / factors[d.weekday()] for d, v in recent.items())
+    factor = factors[target.weekday()]
+    noise_pool = [v / factors[d.weekday()] for d, v in span.items() if (target - d).days <= 3 * window]
+    basis = f"median of the last {window} days"
+    if factor != 1.0:
+        basis += f" x {WEEKDAYS[target.weekday()]} factor {factor:.2f}"
+    return Prediction(level * factor, _mad_rel(noise_pool), len(recent), basis)
+
+
+def noise_band(pred: Prediction, sigma: float, counts: bool) -> float:
+    """How far from the prediction a day may land by chance: ``sigma`` robust SDs of the
+    metric's own spread, and for counts at least Poisson's sqrt(n) (a count of 4 that
+    drops 30% is noise; a count of 4,000 that does is not)."""
+    sd = pred.noise_rel * abs(pred.value)
+    if counts:
+        sd = max(sd, math.sqrt(max(pred.value, 1.0)))
+    return sigma * sd
+
+
+# --- which segment explains a change ----------------------------------------------------------------
+
+def _split(segment: str, metric: str) -> tuple[str, str]:
+    if "=" in segment:
+        dimension, value = segment.split("=", 1)
+        return dimension, value
+    return ("event_type" if metric == "events" else metric), segment
+
+
+def _ranked(entries: list[dict], limit: int = 3, floor: float = 0.2) -> list[dict]:
+    entries = [e for e in entries if e["share_of_change"] >= floor]
+    return sorted(entries, key=lambda e: -e["share_of_change"])[:limit]
+
+
+def explain_additive(segments: dict, metric: str, usable: set[str], scale: float) -> list[dict]:
+    """Segments of an additive metric (sessions by device, events by type...). Each segment is
+    expected at its usual share of the day; ``scale`` turns today's segment total into the
+    predicted one. Returns the segments carrying most of the change, with their share of it."""
+    target, history = segments["target"], segments["history"]
+    by_dim: dict[str, dict[str, float]] = {}
+    for seg, v in target.items():
+        by_dim.setdefault(_split(seg, metric)[0], {})[seg] = v
+    for day in usable:
+        for seg in history.get(day, {}):
+            by_dim.setdefault(_split(seg, metric)[0], {}).setdefault(seg, 0.0)
+    out = []
+    for dim_segments in by_dim.values():
+        shares: dict[str, float] = {}
+        for day in usable:
+            day_segs = {s: v for s, v in history.get(day, {}).items() if s in dim_segments}
+            day_total = total(day_segs)
+            for seg in dim_segments:
+                shares[seg] = shares.get(seg, 0.0) + (day_segs.get(seg, 0.0) / day_total if day_total else 0.0)
+        if not usable:
+            continue
+        expected_total = total(dim_segments) * scale
+        expected = {s: expected_total * shares[s] / len(usable) for s in dim_segments}
+        change = {s: dim_segments[s] - expected[s] for s in dim_segments}
+        overall = sum(change.values())
+        if not overall:
+            continue
+        for seg, c in change.items():
+            dimension, value = _split(seg, metric)
+            out.append({"dimension": dimension, "value": value, "observed": dim_segments[seg],
+                        "expected": round(expected[seg], 6), "share_of_change": round(c / overall, 4)})
+    return _ranked(out)
+
+
+def explain_ratio(segments: dict, numerator: str, denominator: str, usable: set[str]) -> list[dict]:
+    """Segments of a rate (checkouts per cart...): today's denominator at the segment's usual
+    rate gives its expected numerator; the shortfall (or excess) is the segment's part."""
+    num, den = segments[numerator], segments[denominator]
+    out, changes = [], {}
+    for seg, d in den["target"].items():
+        base_num = sum(num["history"].get(day, {}).get(seg, 0.0) for day in usable)
+        base_den = sum(den["history"].get(day, {}).get(seg, 0.0) for day in usable)
+        if not base_den or not d:
+            continue
+        rate = base_num / base_den
+        changes[seg] = (num["target"].get(seg, 0.0) - d * rate, num["target"].get(seg, 0.0) / d, rate)
+    overall = sum(c for c, _, _ in changes.values())
+    if not overall:
+        return []
+    for seg, (c, observed, expected) in changes.items():
+        dimension, value = _split(seg, numerator)
+        out.append({"dimension": dimension, "value": value, "observed": round(observed, 6),
+                    "expected": round(expected, 6), "share_of_change": round(c / overall, 4)})
+    # rates of one dimension at a time: the shares of a dimension add up to 1
+    return _ranked(out)
+
+
+def explain_mix(target: dict[str, float], base: dict[str, float], dimension: str) -> list[dict]:
+    moves = {k: target.get(k, 0.0) - base.get(k, 0.0) for k in set(target) | set(base)}
+    overall = sum(abs(m) for m in moves.values())
+    if not overall:
+        return []
+    return _ranked([{"dimension": dimension, "value": k, "observed": round(target.get(k, 0.0), 6),
+                     "expected": round(base.get(k, 0.0), 6), "share_of_change": round(abs(m) / overall, 4)}
+                    for k, m in moves.items()])
+
+
+def segments_in_words(segments: list[dict], direction: int) -> str:
+    """"mobile -96% (91% of the drop)" for the segment that explains most of a change, if one does."""
+    if not segments or segments[0]["share_of_change"] < 0.5:
+        return ""
+    top = segments[0]
+    what = "drop" if direction < 0 else "rise"
+    if top["expected"]:
+        change = f"{(top['observed'] / top['expected'] - 1) * 100:+.0f}%"
+    else:
+        change = f"{fmt(top['observed'])} (none expected)"
+    return f"{top['value']} ({top['dimension']}) {change} ({top['share_of_change'] * 100:.0f}% of the {what})"
+
+
+# --- mixes --------------------------------------------------------------------------------------------
 
 def mean_mix(history: dict[str, dict[str, float]]) -> dict[str, float]:
     keys = {k for day in history.values() for k in day}
@@ -39,6 +280,8 @@ def js_distance(p: dict[str, float], q: dict[str, float]) -> float:
     return math.sqrt(max(div, 0.0))
 
 
+# --- wording ------------------------------------------------------------------------------------------
+
 def fmt(value: float | None) -> str:
     if value is None:
         return "n/a"
@@ -49,6 +292,10 @@ def fmt(value: float | None) -> str:
 
 def expected_range(low: float | None, high: float | None) -> str:
     return " and ".join(x for x in (low is not None and f">= {fmt(low)}", high is not None and f"<= {fmt(high)}") if x)
+
+
+def streak_words(streak: int) -> str:
+    return f"; failing {streak + 1} days in a row" if streak else ""
 
 
 def outcome(success: bool, observed, message: str, expected: str, hint: str = "", **details) -> dict:

@@ -19,6 +19,9 @@ class DayMetricExpectation(BatchExpectation):
     metric: str
     dimension: Optional[str] = None
     window_days: int = 7
+    history_days: int = 0  # how far back the provider reads (0: window_days)
+    check_name: str = ""  # the contract's check name: the provider reads this check's earlier verdicts
+    segment_metrics: str = ""  # the per-segment metrics that explain a change (day_metric_series)
     label: str = ""
     hint: str = ""
 

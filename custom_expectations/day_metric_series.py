@@ -1,14 +1,17 @@
-"""Metric provider: one metric's value on the target day, and its trailing history.
+"""Metric provider: one metric's value on the target day, its history, and the check's own past.
 
-The batch is ``monitor.day_metric_window``: daily metrics up to the target day,
-with days whose own run was critical already left out. The SQL here is
-SQLAlchemy Core over that batch, so any engine with the same table works.
+The batch is ``monitor.day_metric_window``: daily metrics up to the target
+day. Besides the metric, the provider reads the check's latest verdict on each
+earlier day (which days it alerted on, and in which direction), the days a
+person accepted, and the per-segment metrics that explain a change. The SQL
+here is SQLAlchemy Core, so any engine with the same tables works; `backtest`
+calls ``fetch_series`` on a plain connection with the same window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from great_expectations.core.metric_domain_types import MetricDomainTypes
@@ -16,46 +19,75 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
+ALERTED = ("warning", "critical", "error")
+
 
 class DayMetricSeries(TableMetricProvider):
-    """Returns ``{"day", "target": {dim: v}, "history": {day: {dim: v}}, "recent": {...}}``.
-
-    ``history`` holds the trailing days fit to serve as baseline (critical days
-    left out); ``recent`` holds every trailing day, for context in messages.
-    ``dimension`` None means every dimension of the metric.
-    """
+    """Returns ``fetch_series``' dict (see there)."""
 
     metric_name = "day_metric.series"
-    value_keys = ("metric", "dimension", "window_days")
+    value_keys = ("metric", "dimension", "window_days", "history_days", "check_name", "segment_metrics")
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, execution_engine: SqlAlchemyExecutionEngine, metric_domain_kwargs: dict,
                     metric_value_kwargs: dict, metrics: dict, runtime_configuration: dict) -> dict[str, Any]:
         selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
         window = selectable.subquery() if isinstance(selectable, sa.Select) else selectable
-        day, dimension, value, metric = (sa.column(c) for c in ("day", "dimension", "value", "metric"))
-        target_day = execution_engine.execute_query(
-            sa.select(sa.func.max(day)).select_from(window).where(sa.column("is_target"))
-        ).scalar()
-        if target_day is None:
-            return {"day": None, "target": {}, "history": {}, "recent": {}}
-        if isinstance(target_day, dt.datetime):
-            target_day = target_day.date()
-        oldest = target_day - dt.timedelta(days=int(metric_value_kwargs["window_days"]))
-        query = sa.select(day, dimension, value, sa.column("is_baseline")).select_from(window).where(
-            metric == metric_value_kwargs["metric"], day >= oldest, day <= target_day
-        )
-        if metric_value_kwargs.get("dimension") is not None:
-            query = query.where(dimension == metric_value_kwargs["dimension"])
-        target: dict[str, float] = {}
-        history: dict[str, dict[str, float]] = {}
-        recent: dict[str, dict[str, float]] = {}
-        for row_day, row_dimension, row_value, is_baseline in execution_engine.execute_query(query).fetchall():
-            row_day = row_day.date() if isinstance(row_day, dt.datetime) else row_day
-            if row_day == target_day:
-                target[row_dimension] = float(row_value)
-                continue
-            recent.setdefault(row_day.isoformat(), {})[row_dimension] = float(row_value)
-            if is_baseline:
-                history.setdefault(row_day.isoformat(), {})[row_dimension] = float(row_value)
-        return {"day": target_day.isoformat(), "target": target, "history": history, "recent": recent}
+        return fetch_series(execution_engine.execute_query, window, metric_value_kwargs)
+
+
+def _day(value) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def segment_metric_names(spec: str | None) -> list[str]:
+    """``"events,seg_hits"`` (additive) or ``"seg_checkouts/seg_carts"`` (a ratio) -> metric names."""
+    return [m for part in (spec or "").split(",") for m in part.split("/") if m]
+
+
+def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
+    """``{"day", "target": {dim: v}, "history": {day: {dim: v}}, "recent": {...},
+    "verdicts": {day: {"status", "direction"}}, "accepted": [day], "segments": {metric: {"target", "history"}}}``.
+
+    ``history`` holds every earlier day within ``history_days`` (which of them
+    may serve as baseline is the expectation's call), ``recent`` the last
+    ``window_days`` of them. ``dimension`` None means every dimension.
+    """
+    day, dimension, value, metric = (sa.column(c) for c in ("day", "dimension", "value", "metric"))
+    target_day = execute(sa.select(sa.func.max(day)).select_from(window).where(sa.column("is_target"))).scalar()
+    empty = {"day": None, "target": {}, "history": {}, "recent": {}, "verdicts": {}, "accepted": [], "segments": {}}
+    if target_day is None:
+        return empty
+    target_day = _day(target_day)
+    window_days = int(kw.get("window_days") or 7)
+    oldest = target_day - dt.timedelta(days=max(window_days, int(kw.get("history_days") or 0)))
+    main = metric == kw["metric"]
+    if kw.get("dimension") is not None:
+        main = sa.and_(main, dimension == kw["dimension"])
+    seg_names = segment_metric_names(kw.get("segment_metrics"))
+    wanted = sa.or_(main, metric.in_(seg_names)) if seg_names else main
+    query = sa.select(day, metric, dimension, value).select_from(window).where(wanted, day >= oldest, day <= target_day)
+    series = dict(empty, day=target_day.isoformat(), segments={m: {"target": {}, "history": {}} for m in seg_names})
+    for row_day, row_metric, row_dimension, row_value in execute(query).fetchall():
+        iso, v = _day(row_day).isoformat(), float(row_value)
+        is_target = iso == series["day"]
+        if row_metric == kw["metric"] and (kw.get("dimension") is None or row_dimension == kw["dimension"]):
+            if is_target:
+                series["target"][row_dimension] = v
+            else:
+                series["history"].setdefault(iso, {})[row_dimension] = v
+                if (target_day - _day(row_day)).days <= window_days:
+                    series["recent"].setdefault(iso, {})[row_dimension] = v
+        if row_metric in series["segments"]:
+            seg = series["segments"][row_metric]
+            (seg["target"] if is_target else seg["history"].setdefault(iso, {}))[row_dimension] = v
+    if kw.get("check_name"):
+        params = {"c": kw["check_name"], "o": oldest, "t": target_day}
+        for d, status, direction in execute(sa.text(
+                """SELECT data_date, status, details->>'direction' FROM monitor.latest_results
+                   WHERE check_name = :c AND data_date >= :o AND data_date < :t""").bindparams(**params)).fetchall():
+            series["verdicts"][_day(d).isoformat()] = {"status": status, "direction": int(float(direction or 0))}
+        series["accepted"] = sorted(_day(d).isoformat() for (d,) in execute(sa.text(
+            """SELECT DISTINCT day FROM monitor.accepted_days
+               WHERE check_name IN (:c, '') AND day >= :o AND day <= :t""").bindparams(**params)).fetchall())
+    return series

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar, Optional
 
 from custom_expectations import baseline as b
@@ -18,7 +19,8 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
     min_value: Optional[float] = None
     max_value: Optional[float] = None
 
-    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "min_value", "max_value", "window_days")
+    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "min_value", "max_value", "window_days",
+                                               "check_name")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -43,5 +45,7 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
         contributors = {k: v for k, v in target.items() if k and v}
         if self.dimension is None and contributors and not success:
             message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))
+        if not success:
+            message += b.streak_words(b.failing_streak(series, dt.date.fromisoformat(day)))
         return b.outcome(success, observed, message, b.expected_range(low, high), self.hint,
                          day=day, low=low, high=high, baseline=avg, dimensions=contributors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 from custom_expectations import baseline as b
@@ -14,7 +15,7 @@ class ExpectDayToHaveRows(DayMetricExpectation):
 
     metric: str = "rows"
 
-    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "window_days")
+    success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "window_days", "check_name")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -30,6 +31,7 @@ class ExpectDayToHaveRows(DayMetricExpectation):
             message = f"no rows loaded for {day}: the export or ingestion did not run"
             if avg:
                 message += f" ({self.window_days}-day avg {b.fmt(avg)} rows)"
+            message += b.streak_words(b.failing_streak(series, dt.date.fromisoformat(day)))
         return {"success": rows > 0,
                 "result": {"observed_value": rows,
                            "details": {"day": day, "message": message, "expected": ">= 1",

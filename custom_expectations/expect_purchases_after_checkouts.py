@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import ClassVar
 
 from custom_expectations import baseline as b
@@ -16,7 +17,7 @@ class ExpectPurchasesAfterCheckouts(DayMetricExpectation):
     purchase_event: str = "purchase"
 
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "window_days", "checkout_event",
-                                               "purchase_event")
+                                               "purchase_event", "check_name")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -33,6 +34,7 @@ class ExpectPurchasesAfterCheckouts(DayMetricExpectation):
                    f"while {self.checkout_event} = {b.fmt(checkouts)}")
         if not success:
             message += ": purchase tracking or payment confirmation likely broke"
+            message += b.streak_words(b.failing_streak(series, dt.date.fromisoformat(day)))
         return {"success": success,
                 "result": {"observed_value": purchases,
                            "details": {"day": day, "message": message, "expected": ">= 1 when checkouts > 0",

@@ -13,4 +13,6 @@ def check(name: str, category: str, severity: str, expectation: Expectation) -> 
         raise ValueError(f"unknown category {category!r}")
     expectation.severity = severity
     expectation.meta = {"check": name, "category": category}
+    if hasattr(expectation, "check_name"):
+        expectation.check_name = name
     return expectation

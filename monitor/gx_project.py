@@ -92,9 +92,9 @@ def prune_results(keep_runs: int) -> int:
     return removed
 
 
-def point_at_day(url: str, day: dt.date | None, exclude_critical: bool = True) -> None:
+def point_at_day(url: str, day: dt.date | None) -> None:
     """Hand GX its connection string through a config variable (secrets stay out of gx/)."""
-    options = {"monitor.exclude_critical": "on" if exclude_critical else "off"}
+    options = {}
     if day:
         options["monitor.day"] = day.isoformat()
     os.environ[URL_VARIABLE] = database.with_session_options(url, **options)

@@ -46,7 +46,7 @@ def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: D
 
 def _run_checks(eng, url, metrics: DayPass, settings: Settings, options: notify.RunOptions) -> DaySummary:
     day, run_id, now = metrics.day, metrics.run_id, metrics.run_time
-    gx_project.point_at_day(url, day, settings.baseline.exclude_critical_days)
+    gx_project.point_at_day(url, day)
     ctx = gx_project.context()
     gx_project.sync(ctx, settings)
     links = gx_project.docs_links(run_id, now, settings.alerting.docs_base_url)

@@ -11,6 +11,7 @@ import functools
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -53,9 +54,17 @@ class Thresholds(_Strict):
 
 
 class Baseline(_Strict):
-    window_days: int = Field(7, ge=1, le=90)
-    min_history_days: int = Field(3, ge=1)
-    exclude_critical_days: bool = True
+    """How a check predicts the day from its history (custom_expectations/baseline.py)."""
+
+    # "weekday": the same weekday's typical share of the last weeks times the recent
+    # (median) level; "mean7": the spec's plain trailing average
+    method: Literal["weekday", "mean7"] = "weekday"
+    window_days: int = Field(7, ge=1, le=42)  # the recent level (and mean7's window)
+    history_days: int = Field(42, ge=7, le=90)  # how far back the weekday pattern is learnt
+    min_history_days: int = Field(3, ge=1)  # fewer usable days: the check is "skipped"
+    exclude_alert_days: bool = True  # a day on which a check alerted is not that check's baseline...
+    accept_after_days: int = Field(3, ge=1)  # ...unless it is one of this many alerting days in a row
+    noise_sigma: float = Field(3.0, ge=0)  # and a change must exceed this many robust SDs of the day-to-day spread
 
 
 class Sessions(_Strict):

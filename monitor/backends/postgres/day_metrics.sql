@@ -77,7 +77,7 @@ hits AS (
     -- sessions: an explicit session_id groups its client's hits whatever the gaps;
     -- other hits split on gaps of inactivity. Either way a session's first hit is
     -- its start, where its landing inputs (channel, source, device) come from.
-    SELECT client_id, ts, event_name, landing, device_type, ua_hash, session_id,
+    SELECT client_id, ts, event_name, landing, device_type, ua_hash, session_id, revenue,
            CASE WHEN session_id IS NOT NULL THEN lag(ts) OVER w IS NULL
                 ELSE coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) END AS starts
     FROM ev
@@ -95,6 +95,10 @@ sessions AS (
            bool_or(event_name = %(ev_add_to_cart)s) AS cart,
            bool_or(event_name = %(ev_checkout)s) AS checkout,
            bool_or(event_name = %(ev_purchase)s) AS purchase,
+           count(*) AS hits,
+           count(*) FILTER (WHERE event_name = %(ev_add_to_cart)s) AS cart_events,
+           count(*) FILTER (WHERE event_name = %(ev_checkout)s) AS checkout_events,
+           coalesce(sum(revenue), 0) AS revenue,
            min(landing) FILTER (WHERE starts) AS landing,
            min(device_type) FILTER (WHERE starts) AS device_type,
            min(ua_hash) FILTER (WHERE starts) AS ua_hash
@@ -116,7 +120,8 @@ landings AS MATERIALIZED (
                monitor.url_host(d.referrer) AS ref_host, monitor.url_host(d.page_url) AS page_host) x
 ),
 sess AS (
-    SELECT s.duration_s, s.pages, s.cart, s.checkout, s.purchase, l.channel, l.source AS utm_source,
+    SELECT s.duration_s, s.pages, s.cart, s.checkout, s.purchase, s.hits, s.cart_events, s.checkout_events,
+           s.revenue, l.channel, l.source AS utm_source,
            coalesce(l.campaign, '(none)') AS utm_campaign, coalesce(s.device_type, ua.device_type, 'unknown') AS device
     FROM sessions s
     JOIN landings l USING (landing)
@@ -130,6 +135,15 @@ sess_totals AS (
            count(*) FILTER (WHERE checkout) AS sessions_with_checkout,
            count(*) FILTER (WHERE purchase) AS sessions_with_purchase
     FROM sess
+),
+segs AS (
+    -- the same session measures per segment: what "which segment" in an alert reads
+    SELECT v.dim || '=' || v.val AS segment, count(*) AS sessions, sum(hits) AS hits, sum(pages) AS pages,
+           count(*) FILTER (WHERE cart) AS carts, count(*) FILTER (WHERE checkout) AS checkouts,
+           count(*) FILTER (WHERE purchase) AS purchases, sum(cart_events) AS cart_events,
+           sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
+    FROM sess CROSS JOIN LATERAL (VALUES ('device', device), ('channel', channel), ('utm_source', utm_source)) v(dim, val)
+    GROUP BY 1
 ),
 schema_cols AS (
     SELECT c AS col, count(*) FILTER (WHERE NOT (c = ANY (l.columns))) AS missing
@@ -176,6 +190,16 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'utm_source_share', utm_source, count(*) / sum(count(*)) OVER () FROM sess GROUP BY utm_source
     UNION ALL SELECT 'utm_campaign_share', utm_campaign, count(*) / sum(count(*)) OVER () FROM sess GROUP BY utm_campaign
     UNION ALL SELECT 'device_share', device, count(*) / sum(count(*)) OVER () FROM sess GROUP BY device
+    UNION ALL SELECT 'seg_sessions', segment, sessions FROM segs
+    UNION ALL SELECT 'seg_hits', segment, hits FROM segs
+    UNION ALL SELECT 'seg_pages', segment, pages FROM segs
+    UNION ALL SELECT 'seg_carts', segment, carts FROM segs
+    UNION ALL SELECT 'seg_checkouts', segment, checkouts FROM segs
+    UNION ALL SELECT 'seg_purchases', segment, purchases FROM segs
+    UNION ALL SELECT 'seg_cart_events', segment, cart_events FROM segs
+    UNION ALL SELECT 'seg_checkout_events', segment, checkout_events FROM segs
+    UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM segs
+    UNION ALL SELECT 'seg_revenue', segment, revenue FROM segs
     UNION ALL SELECT 'missing_column', col, missing FROM schema_cols WHERE missing > 0
     UNION ALL SELECT 'unexpected_column', col, loads FROM extra_cols
     UNION ALL SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s

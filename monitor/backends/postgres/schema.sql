@@ -186,18 +186,24 @@ SELECT r.*
 FROM monitor.monitoring_results r
 JOIN monitor.latest_verdicts l USING (run_id);
 
--- The metrics GX validates: the target day (session setting monitor.day) and the
--- days before it. is_baseline is false for days whose own latest run was critical,
--- so an outage never becomes the new normal.
+-- The metrics GX validates: the target day (session setting monitor.day) and
+-- the days before it. Which of those may serve as a check's baseline is decided
+-- per check from its own earlier verdicts (custom_expectations/baseline.py).
 CREATE VIEW monitor.day_metric_window AS
 SELECT m.day, m.metric, m.dimension, m.value,
-       m.day = current_setting('monitor.day', true)::date AS is_target,
-       (coalesce(current_setting('monitor.exclude_critical', true), 'on') = 'off'
-        OR NOT EXISTS (SELECT 1 FROM monitor.latest_verdicts l
-                       WHERE l.day = m.day AND l.status = 'critical')) AS is_baseline
+       m.day = current_setting('monitor.day', true)::date AS is_target
 FROM monitor.daily_metrics m
 WHERE m.day BETWEEN current_setting('monitor.day', true)::date - 90
                 AND current_setting('monitor.day', true)::date;
+
+-- `runner.py accept --date D [--check C]`: a person says D's level is the new
+-- normal for check C ('' = every check); baselines start there.
+CREATE TABLE IF NOT EXISTS monitor.accepted_days (
+    day         date        NOT NULL,
+    check_name  text        NOT NULL DEFAULT '',
+    accepted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (day, check_name)
+);
 
 -- An ISO-8601 timestamp, or NULL. PostgreSQL alone would also accept 'now',
 -- 'epoch', 'today' and other words no pixel sends, so the shape
