@@ -116,23 +116,29 @@ def _mad_rel(values: list[float]) -> float:
     return MAD_TO_SD * statistics.median(abs(v - center) for v in values) / abs(center)
 
 
-def weekday_factors(values: dict[dt.date, float]) -> dict[int, float]:
-    """Each weekday's typical level against all days (1.0 where fewer than two days say otherwise)."""
+def weekday_factors(values: dict[dt.date, float], trusted: set[dt.date]) -> dict[int, float]:
+    """Each weekday's typical level against all days, learnt from every day with data: with
+    three or more of a weekday the median shrugs off a bad one, and a weekday whose every
+    day alerted (a strong Sunday against a plain mean) must still become learnable. With
+    fewer, the days that did not alert are preferred. 1.0 where the history says nothing."""
     overall = statistics.median(values.values()) if values else 0.0
     factors = {}
     for weekday in range(7):
-        same = [v for d, v in values.items() if d.weekday() == weekday]
-        factors[weekday] = statistics.median(same) / overall if len(same) >= 2 and overall > 0 else 1.0
+        same = {d: v for d, v in values.items() if d.weekday() == weekday}
+        if len(same) < 3 and any(d in trusted for d in same):
+            same = {d: v for d, v in same.items() if d in trusted}
+        factors[weekday] = statistics.median(same.values()) / overall if same and overall > 0 else 1.0
     return factors
 
 
 def predict(values: dict[dt.date, float], target: dt.date, method: str, window: int, history_days: int,
-            min_history: int) -> Prediction | None:
+            min_history: int, seasonal: dict[dt.date, float] | None = None) -> Prediction | None:
     """None with fewer than ``min_history`` usable days in the recent window.
 
-    ``mean7``: the mean of the recent window (the spec's rule). ``weekday``:
-    the recent days' median level, each day first divided by its weekday's
-    factor (learnt over ``history_days``), times the target weekday's factor:
+    ``values`` are the usable days. ``mean7``: their mean over the recent window
+    (the spec's rule). ``weekday``: the recent days' median level, each day
+    first divided by its weekday's factor (learnt over ``history_days`` of
+    ``seasonal``, every day with data), times the target weekday's factor:
     "a normal Sunday at today's level". Growth cancels out of the factors, and
     medians ignore a promo day that did not alert.
     """
@@ -142,24 +148,27 @@ def predict(values: dict[dt.date, float], target: dt.date, method: str, window: 
     if method == "mean7":
         pool = list(recent.values())
         return Prediction(sum(pool) / len(pool), _mad_rel(pool), len(recent), f"{window}-day avg")
-    span = {d: v for d, v in values.items() if 0 < (target - d).days <= history_days}
-    factors = weekday_factors(span)
+    span = {d: v for d, v in (seasonal or values).items() if 0 < (target - d).days <= history_days}
+    factors = weekday_factors(span, set(values))
     level = statistics.median(v / factors[d.weekday()] for d, v in recent.items())
     factor = factors[target.weekday()]
-    noise_pool = [v / factors[d.weekday()] for d, v in span.items() if (target - d).days <= 3 * window]
+    noise_pool = [v / factors[d.weekday()] for d, v in values.items() if 0 < (target - d).days <= 3 * window]
     basis = f"median of the last {window} days"
     if factor != 1.0:
         basis += f" x {WEEKDAYS[target.weekday()]} factor {factor:.2f}"
     return Prediction(level * factor, _mad_rel(noise_pool), len(recent), basis)
 
 
-def noise_band(pred: Prediction, sigma: float, counts: bool) -> float:
+def noise_band(pred: Prediction, sigma: float, counts: bool, made_of: float | None = None) -> float:
     """How far from the prediction a day may land by chance: ``sigma`` robust SDs of the
     metric's own spread, and for counts at least Poisson's sqrt(n) (a count of 4 that
-    drops 30% is noise; a count of 4,000 that does is not)."""
+    drops 30% is noise; a count of 4,000 that does is not). An amount ``made_of`` n events
+    (revenue of n orders of unequal size) spreads at least sqrt(2 / n) relative."""
     sd = pred.noise_rel * abs(pred.value)
     if counts:
         sd = max(sd, math.sqrt(max(pred.value, 1.0)))
+    if made_of is not None:
+        sd = max(sd, abs(pred.value) * math.sqrt(2.0 / max(made_of, 1.0)))
     return sigma * sd
 
 
@@ -172,9 +181,12 @@ def _split(segment: str, metric: str) -> tuple[str, str]:
     return ("event_type" if metric == "events" else metric), segment
 
 
-def _ranked(entries: list[dict], limit: int = 3, floor: float = 0.2) -> list[dict]:
-    entries = [e for e in entries if e["share_of_change"] >= floor]
-    return sorted(entries, key=lambda e: -e["share_of_change"])[:limit]
+def _ranked(entries: list[tuple[dict, float]], limit: int = 3, floor: float = 0.2) -> list[dict]:
+    """The segments that explain a change: a fifth of it at least, and clearly more than
+    their usual share (a segment that is 67% of the traffic and 65% of a rise explains
+    nothing: everything rose)."""
+    keep = [e for e, usual in entries if e["share_of_change"] >= max(floor, 1.25 * usual)]
+    return sorted(keep, key=lambda e: -e["share_of_change"])[:limit]
 
 
 def explain_additive(segments: dict, metric: str, usable: set[str], scale: float) -> list[dict]:
@@ -206,8 +218,9 @@ def explain_additive(segments: dict, metric: str, usable: set[str], scale: float
             continue
         for seg, c in change.items():
             dimension, value = _split(seg, metric)
-            out.append({"dimension": dimension, "value": value, "observed": dim_segments[seg],
-                        "expected": round(expected[seg], 6), "share_of_change": round(c / overall, 4)})
+            out.append(({"dimension": dimension, "value": value, "observed": dim_segments[seg],
+                         "expected": round(expected[seg], 6), "share_of_change": round(c / overall, 4)},
+                        shares[seg] / len(usable)))
     return _ranked(out)
 
 
@@ -223,14 +236,20 @@ def explain_ratio(segments: dict, numerator: str, denominator: str, usable: set[
             continue
         rate = base_num / base_den
         changes[seg] = (num["target"].get(seg, 0.0) - d * rate, num["target"].get(seg, 0.0) / d, rate)
-    overall = sum(c for c, _, _ in changes.values())
-    if not overall:
-        return []
-    for seg, (c, observed, expected) in changes.items():
-        dimension, value = _split(seg, numerator)
-        out.append({"dimension": dimension, "value": value, "observed": round(observed, 6),
-                    "expected": round(expected, 6), "share_of_change": round(c / overall, 4)})
-    # rates of one dimension at a time: the shares of a dimension add up to 1
+    by_dim: dict[str, list[str]] = {}
+    for seg in changes:
+        by_dim.setdefault(_split(seg, numerator)[0], []).append(seg)
+    for segs in by_dim.values():  # one dimension at a time: its shares of the change add up to 1
+        overall = sum(changes[s][0] for s in segs)
+        den_total = sum(den["target"][s] for s in segs)
+        if not overall or not den_total:
+            continue
+        for seg in segs:
+            c, observed, expected = changes[seg]
+            dimension, value = _split(seg, numerator)
+            out.append(({"dimension": dimension, "value": value, "observed": round(observed, 6),
+                         "expected": round(expected, 6), "share_of_change": round(c / overall, 4)},
+                        den["target"][seg] / den_total))
     return _ranked(out)
 
 
@@ -239,8 +258,8 @@ def explain_mix(target: dict[str, float], base: dict[str, float], dimension: str
     overall = sum(abs(m) for m in moves.values())
     if not overall:
         return []
-    return _ranked([{"dimension": dimension, "value": k, "observed": round(target.get(k, 0.0), 6),
-                     "expected": round(base.get(k, 0.0), 6), "share_of_change": round(abs(m) / overall, 4)}
+    return _ranked([({"dimension": dimension, "value": k, "observed": round(target.get(k, 0.0), 6),
+                      "expected": round(base.get(k, 0.0), 6), "share_of_change": round(abs(m) / overall, 4)}, 0.0)
                     for k, m in moves.items()])
 
 

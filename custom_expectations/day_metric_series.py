@@ -26,7 +26,8 @@ class DayMetricSeries(TableMetricProvider):
     """Returns ``fetch_series``' dict (see there)."""
 
     metric_name = "day_metric.series"
-    value_keys = ("metric", "dimension", "window_days", "history_days", "check_name", "segment_metrics")
+    value_keys = ("metric", "dimension", "window_days", "history_days", "check_name", "segment_metrics",
+                  "count_metric")
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, execution_engine: SqlAlchemyExecutionEngine, metric_domain_kwargs: dict,
@@ -47,7 +48,8 @@ def segment_metric_names(spec: str | None) -> list[str]:
 
 def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
     """``{"day", "target": {dim: v}, "history": {day: {dim: v}}, "recent": {...},
-    "verdicts": {day: {"status", "direction"}}, "accepted": [day], "segments": {metric: {"target", "history"}}}``.
+    "verdicts": {day: {"status", "direction"}}, "accepted": [day], "segments": {metric: {"target", "history"}},
+    "counts": {day: n}}``.
 
     ``history`` holds every earlier day within ``history_days`` (which of them
     may serve as baseline is the expectation's call), ``recent`` the last
@@ -65,9 +67,12 @@ def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
     if kw.get("dimension") is not None:
         main = sa.and_(main, dimension == kw["dimension"])
     seg_names = segment_metric_names(kw.get("segment_metrics"))
-    wanted = sa.or_(main, metric.in_(seg_names)) if seg_names else main
+    count_metric, _, count_dimension = (kw.get("count_metric") or "").partition(":")
+    extra = seg_names + ([count_metric] if count_metric else [])
+    wanted = sa.or_(main, metric.in_(extra)) if extra else main
     query = sa.select(day, metric, dimension, value).select_from(window).where(wanted, day >= oldest, day <= target_day)
-    series = dict(empty, day=target_day.isoformat(), segments={m: {"target": {}, "history": {}} for m in seg_names})
+    series = dict(empty, day=target_day.isoformat(), segments={m: {"target": {}, "history": {}} for m in seg_names},
+                  counts={})
     for row_day, row_metric, row_dimension, row_value in execute(query).fetchall():
         iso, v = _day(row_day).isoformat(), float(row_value)
         is_target = iso == series["day"]
@@ -78,6 +83,8 @@ def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
                 series["history"].setdefault(iso, {})[row_dimension] = v
                 if (target_day - _day(row_day)).days <= window_days:
                     series["recent"].setdefault(iso, {})[row_dimension] = v
+        if row_metric == count_metric and row_dimension == count_dimension:
+            series["counts"][iso] = v
         if row_metric in series["segments"]:
             seg = series["segments"][row_metric]
             (seg["target"] if is_target else seg["history"].setdefault(iso, {}))[row_dimension] = v

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from typing import ClassVar, Optional
 
 from custom_expectations import baseline as b
@@ -28,13 +29,14 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
     method: str = "weekday"
     exclude_alerts: bool = True
     accept_after: int = 3
-    noise_sigma: float = 3.0
+    noise_sigma: float = 3.5
     counts: bool = False
+    count_metric: str = ""  # "metric:dimension" an amount is made of (revenue: "events:purchase")
 
     success_keys: ClassVar[tuple[str, ...]] = (
         "metric", "dimension", "max_drop_pct", "max_rise_pct", "min_abs_change", "window_days", "history_days",
         "min_history", "method", "exclude_alerts", "accept_after", "noise_sigma", "counts", "check_name",
-        "segment_metrics")
+        "segment_metrics", "count_metric")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -62,15 +64,22 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
         if self.dimension is not None and self.dimension not in target:
             return b.skipped(day, 0, self.min_history, f"{label} (no value for the day)")
         observed = target[self.dimension] if self.dimension is not None else b.total(target)
-        usable = b.usable_days(b.day_values(series["history"], self.dimension), series, target_day,
-                               self.exclude_alerts, self.accept_after)
+        values = b.day_values(series["history"], self.dimension)
+        usable = b.usable_days(values, series, target_day, self.exclude_alerts, self.accept_after)
+        seasonal = {d: v for d, v in values.items() if usable.since is None or d >= usable.since}
         pred = b.predict(usable.values, target_day, self.method, self.window_days,
-                         self.history_days or self.window_days, self.min_history)
+                         self.history_days or self.window_days, self.min_history, seasonal)
         if pred is None:
             recent = sum(1 for d in usable.values if (target_day - d).days <= self.window_days)
             return b.skipped(day, recent, self.min_history, label)
         expected = pred.value
-        band = b.noise_band(pred, self.noise_sigma, self.counts)
+        made_of = None
+        if self.count_metric:
+            recent = [n for d, n in series.get("counts", {}).items()
+                      if dt.date.fromisoformat(d) in usable.values
+                      and (target_day - dt.date.fromisoformat(d)).days <= self.window_days]
+            made_of = statistics.median(recent) if recent else None
+        band = b.noise_band(pred, self.noise_sigma, self.counts, made_of)
         low = min(expected * (1 - self.max_drop_pct / 100), expected - band) if self.max_drop_pct is not None else None
         high = max(expected * (1 + self.max_rise_pct / 100), expected + band) if self.max_rise_pct is not None else None
         outside = (low is not None and observed < low) or (high is not None and observed > high)

@@ -22,7 +22,7 @@ class ExpectDayMixToMatchBaseline(DayMetricExpectation):
     min_history: int = 3
     exclude_alerts: bool = True
     accept_after: int = 3
-    noise_sigma: float = 3.0
+    noise_sigma: float = 3.5
     dimension_label: str = ""
 
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "max_distance", "window_days", "min_history",

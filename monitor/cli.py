@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="database in use, days loaded, latest verdicts")
     status.add_argument("--date")
     status.add_argument("--json", action="store_true")
+    accept = sub.add_parser("accept", help="take a day's level as the new normal for later baselines")
+    accept.add_argument("--date", required=True)
+    accept.add_argument("--check", help="one check (default: every baseline check)")
+    backtest = sub.add_parser("backtest", help="replay stored days under the current config; stores and sends nothing")
+    backtest.add_argument("--start", required=True)
+    backtest.add_argument("--end", required=True)
+    backtest.add_argument("--json", action="store_true")
     sub.add_parser("docs", help="rebuild Data Docs from stored validation results")
     sub.add_parser("digest", help="send deferred warnings as one message (alerting.warnings = digest)")
     return p
@@ -122,6 +129,13 @@ def _dispatch(args) -> Outcome:
         return commands.demo(args.days, args.seed)
     if args.command == "status":
         return commands.status(parse_date(args.date) if args.date else None, args.json)
+    if args.command == "accept":
+        return commands.accept(parse_date(args.date), args.check)
+    if args.command == "backtest":
+        start, end = parse_date(args.start), parse_date(args.end)
+        if end < start:
+            raise UsageError(f"--end {end} is before --start {start}")
+        return commands.backtest(start, end, args.json)
     if args.command == "docs":
         return commands.docs()
     if args.command == "digest":

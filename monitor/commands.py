@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from monitor import database, settings
 from monitor.backends import postgres as backend
 from monitor.cli import print_json
+from monitor.errors import UsageError
 from monitor.outcome import Outcome
 from monitor.summary import DaySummary
 
@@ -98,7 +99,10 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
         rows = conn.execute(sa.text(
             """SELECT * FROM monitor.day_gate WHERE CAST(:day AS date) IS NULL OR day = CAST(:day AS date)
                ORDER BY day"""), {"day": day}).all()
-    days = [_status_entry(r) for r in rows]
+        accepted: dict[dt.date, list[str]] = {}
+        for d, check in conn.execute(sa.text("SELECT day, check_name FROM monitor.accepted_days ORDER BY 1, 2")):
+            accepted.setdefault(d, []).append(check or "*")
+    days = [_status_entry(r, accepted.get(r.day)) for r in rows]
     if day is not None:
         entry = days[0] if days else {"date": str(day), "rows": 0, "loads": 0, "latest": None, "stale": False,
                                       "reason": "no rows loaded and never run"}
@@ -117,13 +121,15 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
     return Outcome.PASS
 
 
-def _status_entry(r) -> dict:
+def _status_entry(r, accepted: list[str] | None = None) -> dict:
     """One day's entry of monitor.day_gate; ``reason`` is there exactly when the gate is closed."""
     entry = {"date": str(r.day), "rows": int(r.rows), "loads": int(r.loads),
              "latest": {"status": r.status, "run_id": r.run_id, "alerts": r.alerts} if r.has_verdict else None,
              "stale": bool(r.stale)}
     if r.reason:
         entry["reason"] = r.reason
+    if accepted:  # `runner.py accept`: this day's level is the new normal for these checks (* = all)
+        entry["accepted"] = accepted
     return entry
 
 
@@ -131,7 +137,59 @@ def _print_status_line(entry: dict) -> None:
     latest = entry["latest"]
     verdict = f"{latest['status']:8} {latest['alerts']} alert(s)  run {latest['run_id']}" if latest else "no verdict"
     gate = f"  [gate closed: {entry['reason']}]" if "reason" in entry else "  [gate open]"
-    print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}{gate}")
+    accepted = f"  accepted as new normal: {', '.join(entry['accepted'])}" if entry.get("accepted") else ""
+    print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}{gate}{accepted}")
+
+
+def accept(day: dt.date, check: str | None) -> Outcome:
+    """A person says the day's level is the new normal (for one check, or every baseline check)."""
+    from expectations import SUITES
+
+    s = settings.load()
+    eng = database.engine()
+    backend.check_schema(eng)
+    names = {e.meta["check"] for build in SUITES.values() for e in build(s)}
+    if check is not None and check not in names:
+        raise UsageError(f"unknown check {check!r}; one of: {', '.join(sorted(names))}")
+    with eng.begin() as conn:
+        conn.execute(sa.text("INSERT INTO monitor.accepted_days (day, check_name) VALUES (:d, :c)"
+                             " ON CONFLICT (day, check_name) DO UPDATE SET accepted_at = now()"),
+                     {"d": day, "c": check or ""})
+    what = f"check {check}" if check else "every baseline check"
+    print(f"accepted {day} as the new normal for {what}: later baselines start there "
+          f"(run `runner.py run --date {day}` again to update its own verdict)")
+    return Outcome.PASS
+
+
+def backtest(start: dt.date, end: dt.date, as_json: bool) -> Outcome:
+    """What the current monitor.toml would have said about stored days; stores and sends nothing."""
+    from monitor import backtest as replay_days
+    from monitor import gx_project  # noqa: F401  (registers the expectations)
+
+    s = settings.load()
+    eng = database.engine()
+    backend.check_schema(eng)
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    with eng.connect() as conn:
+        summaries = replay_days.replay(conn, days, s)
+        conn.rollback()
+    alerted = replay_days.by_check(summaries)
+    if as_json:
+        print_json({"start": str(start), "end": str(end), "replayed": len(summaries),
+                    "days": [{"date": x.date, "status": x.status,
+                              "alerts": [{k: a.alert()[k] for k in ("check", "severity", "message")}
+                                         for a in x.alerts]} for x in summaries],
+                    "checks": alerted})
+        return Outcome.PASS
+    print(f"backtest {start} .. {end}: {len(summaries)} stored day(s) replayed under {settings.config_path()}")
+    for summary in summaries:
+        print(f"{summary.date}  {summary.status.upper():8}  {len(summary.alerts)} alert(s)")
+    print()
+    for check, dates in alerted.items():
+        print(f"{check:28} {len(dates):3} day(s): {', '.join(dates)}")
+    if not alerted:
+        print("no check would have alerted")
+    return Outcome.PASS
 
 
 def digest() -> Outcome:

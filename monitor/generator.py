@@ -51,7 +51,9 @@ PAGES = ["/", "/collections/new", "/collections/sale", "/products/linen-shirt", 
          "/products/canvas-tote", "/products/leather-belt", "/search?q=shirt", "/pages/about"]
 PRODUCTS = {"linen-shirt": 59.0, "wool-scarf": 35.0, "canvas-tote": 24.0, "leather-belt": 45.0}
 HOUR_WEIGHTS = [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 3.5, 4, 4.2, 4.5, 4.3, 4, 4, 4.2, 4.6, 5, 5.5, 5.6, 5, 3.5, 2]
-DOW_FACTOR = [1.0, 0.97, 0.98, 1.0, 1.05, 1.12, 1.08]  # Mon..Sun
+DOW_FACTOR = (1.0, 0.97, 0.98, 1.0, 1.05, 1.12, 1.08)  # Mon..Sun
+# a shop with a stronger week: Sundays about +22% (the 12-week timeline)
+WEEKLY_SHOP = (0.95, 0.93, 0.95, 0.97, 1.02, 1.1, 1.22)
 
 RATE_CART, RATE_CHECKOUT, RATE_PURCHASE = 0.07, 0.60, 0.47
 
@@ -121,6 +123,7 @@ class DayPlan:
 class Generator:
     seed: int = 7
     sessions_per_day: int = 1500
+    weekly: tuple[float, ...] = DOW_FACTOR  # traffic by weekday, Mon..Sun
     rng: random.Random = field(init=False)
     visitors: list[_Visitor] = field(init=False, default_factory=list)
 
@@ -143,11 +146,17 @@ class Generator:
             self.visitors = self.visitors[-25_000:]
         return v
 
-    def day_rows(self, day: dt.date, incidents: tuple[str, ...] = ()) -> list[list[str]]:
-        """All rows of one day, as [client_id, timestamp, event_name, event_data]."""
+    def day_rows(self, day: dt.date, incidents: tuple[str, ...] = (), scale: float = 1.0) -> list[list[str]]:
+        """All rows of one day, as [client_id, timestamp, event_name, event_data].
+
+        ``scale`` multiplies the day's traffic (growth); the pseudo-incident
+        ``promo`` is a legitimate busy day: +10% sessions, and more of them buy.
+        """
         rng = self.rng
         inc = set(incidents)
-        n = int(self.sessions_per_day * DOW_FACTOR[day.weekday()] * rng.uniform(0.96, 1.04))
+        n = int(self.sessions_per_day * scale * self.weekly[day.weekday()] * rng.uniform(0.96, 1.04))
+        if "promo" in inc:
+            n = int(n * 1.1)
         if "volume_drop" in inc:
             n = int(n * 0.4)
         if "traffic_spike" in inc:
@@ -208,7 +217,8 @@ class Generator:
                 out.append([client, t, "checkout_started", dict(base, page_url=f"{SITE}/checkouts/{token}",
                                                                 checkout_token=token, cart_value=value,
                                                                 item_count=qty, currency="EUR")])
-                if rng.random() < RATE_PURCHASE and "zero_purchase" not in inc:
+                rate = RATE_PURCHASE * (1.25 if "promo" in inc else 1)
+                if rng.random() < rate and "zero_purchase" not in inc:
                     t += dt.timedelta(seconds=rng.uniform(30, 300))
                     out.append([client, t, "purchase", dict(base, page_url=f"{SITE}/checkouts/{token}/thank_you",
                                                             order_id=str(rng.getrandbits(40)), checkout_token=token,
@@ -275,3 +285,35 @@ def write_dataset(folder: Path, start: dt.date, days: int, incidents: dict[dt.da
 def demo_incidents(start: dt.date, days: int) -> dict[dt.date, tuple[str, ...]]:
     """The spec's dataset: normal traffic, carts and checkouts, and no purchase at all."""
     return {start + dt.timedelta(days=i): ("zero_purchase",) for i in range(days)}
+
+
+# The 12-week timeline: (week, weekday) of each incident, one a day, after four clean weeks.
+TIMELINE_INCIDENTS = {
+    (4, 1): "fragmented_sessions",  # warning only: a mean baseline would be polluted for a week
+    (5, 3): "volume_drop",
+    (6, 0): "traffic_spike",
+    (6, 5): "broken_utm",
+    (7, 2): "lost_mobile_tracking",
+    (8, 4): "zero_purchase",
+    (9, 1): "checkout_drop",
+    (9, 6): "page_view_drop",
+    (10, 3): "duplicate_spike",
+    (11, 0): "unknown_event_name",
+    (11, 4): "null_client_id",
+}
+TIMELINE_PROMO = (7, 5)  # a busy Saturday that is no incident
+
+
+def timeline(start: dt.date, weeks: int = 12, growth_per_week: float = 0.01
+             ) -> list[tuple[dt.date, tuple[str, ...], float]]:
+    """(day, incidents, traffic scale) for a shop that grows slowly, with a weekly rhythm,
+    a promo day and the incidents above. ``start`` should be a Monday."""
+    out = []
+    for i in range(weeks * 7):
+        day = start + dt.timedelta(days=i)
+        key = (i // 7, day.weekday())
+        incidents = (TIMELINE_INCIDENTS[key],) if key in TIMELINE_INCIDENTS else ()
+        if key == TIMELINE_PROMO:
+            incidents = ("promo",)
+        out.append((day, incidents, (1 + growth_per_week) ** (i / 7)))
+    return out

@@ -21,6 +21,7 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 
+from monitor import stories
 from monitor.settings import Alerting, Secrets
 from monitor.summary import DaySummary
 
@@ -140,11 +141,13 @@ def slack_blocks(summary: DaySummary, alerts: list, docs_links: dict) -> dict:
             f"{icon} *{len(alerts)} failed check(s)* on {summary.date} "
             f"(run `{summary.run_id}`, {len(summary.results)} checks)")}},
     ]
-    for a in alerts[:45]:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
-            f"*{a.check}* ({a.gate_severity}, {a.category})\n{a.message}\n"
-            f"observed: `{a.observed}` expected: `{a.expected}`"
-            + (f" baseline: `{a.baseline:.4g}`" if a.baseline is not None else ""))}})
+    for root, explained in stories.group(alerts)[:45]:
+        text = (f"*{root.check}* ({root.gate_severity}, {root.category})\n{root.message}\n"
+                f"observed: `{root.observed}` expected: `{root.expected}`"
+                + (f" baseline: `{root.baseline:.4g}`" if root.baseline is not None else ""))
+        if explained:
+            text += "\n" + "\n".join(f"> _same story:_ *{a.check}* ({a.gate_severity}): {a.message}" for a in explained)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
     if docs_links:
         links = " | ".join(f"<{url}|{suite}>" for suite, url in docs_links.items())
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Data Docs for {summary.date}: {links}"}]})
@@ -175,16 +178,19 @@ def email_message(summary: DaySummary, alerts: list, docs_links: dict, sender: s
     msg["From"] = sender
     msg["To"] = ", ".join(recipients)
     lines = [f"Event data {summary.date}: {summary.status.upper()} (run {summary.run_id})", ""]
-    for a in alerts:
-        lines += [f"- {a.check} ({a.gate_severity}, {a.category}): {a.message}",
-                  f"  observed: {a.observed}  expected: {a.expected}"]
+    groups = stories.group(alerts)
+    for root, explained in groups:
+        lines += [f"- {root.check} ({root.gate_severity}, {root.category}): {root.message}",
+                  f"  observed: {root.observed}  expected: {root.expected}"]
+        lines += [f"    same story: {a.check} ({a.gate_severity}, {a.category}): {a.message}" for a in explained]
     if docs_links:
         lines += [""] + [f"Data Docs ({suite}): {url}" for suite, url in docs_links.items()]
     msg.set_content("\n".join(lines))
     rows = "".join(
-        f"<tr><td>{html.escape(a.check)}</td><td>{a.gate_severity}</td><td>{a.category}</td>"
-        f"<td>{html.escape(a.message)}</td><td>{html.escape(str(a.observed))}</td><td>{html.escape(a.expected)}</td></tr>"
-        for a in alerts)
+        f"<tr><td>{'&#8627; ' if a is not root else ''}{html.escape(a.check)}</td><td>{a.gate_severity}</td>"
+        f"<td>{a.category}</td><td>{html.escape(a.message)}</td><td>{html.escape(str(a.observed))}</td>"
+        f"<td>{html.escape(a.expected)}</td></tr>"
+        for root, explained in groups for a in [root, *explained])
     link = "".join(f'<p><a href="{html.escape(url)}">Data Docs: {suite}</a></p>'
                    for suite, url in (docs_links or {}).items())
     msg.add_alternative(

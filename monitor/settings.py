@@ -64,7 +64,7 @@ class Baseline(_Strict):
     min_history_days: int = Field(3, ge=1)  # fewer usable days: the check is "skipped"
     exclude_alert_days: bool = True  # a day on which a check alerted is not that check's baseline...
     accept_after_days: int = Field(3, ge=1)  # ...unless it is one of this many alerting days in a row
-    noise_sigma: float = Field(3.0, ge=0)  # and a change must exceed this many robust SDs of the day-to-day spread
+    noise_sigma: float = Field(3.5, ge=0)  # and a change must exceed this many robust SDs of the day-to-day spread
 
 
 class Sessions(_Strict):

@@ -33,8 +33,11 @@ class CheckResult:
         return "critical" if self.status == "error" else self.severity
 
     def alert(self) -> dict:
-        return {"check": self.check, "category": self.category, "severity": self.gate_severity,
+        body = {"check": self.check, "category": self.category, "severity": self.gate_severity,
                 "message": self.message, "observed": self.observed, "expected": self.expected}
+        if (self.details or {}).get("segments"):  # CONTRACT section 7: the segments that explain the change
+            body["segments"] = self.details["segments"]
+        return body
 
 
 @dataclass(frozen=True)
