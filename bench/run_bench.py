@@ -158,8 +158,7 @@ def bench_size(server: str, size: int, repeat: int, work: Path) -> dict:
     for i in range(7, 0, -1):  # the baseline window the checks read
         pipeline.run_day(TARGET - dt.timedelta(days=i), s)
 
-    params = {"day": TARGET, "known": list(s.known_events), "required": list(s.required_columns),
-              "gap_seconds": s.sessions.inactivity_minutes * 60,
+    params = {"day": TARGET, **backend.event_params(s), "gap_seconds": s.sessions.inactivity_minutes * 60,
               "future_tolerance_minutes": s.thresholds.future_tolerance_minutes}
 
     def sql_pass(file: str) -> list:

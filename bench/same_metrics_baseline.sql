@@ -3,17 +3,18 @@
 -- written the direct way (fields carried through the sessions sort, URLs parsed
 -- per session). bench/run_bench.py checks that both give the same values
 -- (the schema metrics, two lookups in the loads table, aside).
--- Parameters: day, known (text[]), gap_seconds, future_tolerance_minutes.
+-- Parameters: day, known (text[]), the event names ev_*, gap_seconds,
+-- future_tolerance_minutes.
 WITH e AS MATERIALIZED (
     SELECT nullif(btrim(client_id), '') AS client_id, "timestamp" AS ts_text,
            nullif(btrim(event_name), '') AS event_name, event_data,
-           events.parse_ts("timestamp") AS ts, f.*
+           events.parse_ts("timestamp") AS ts, coalesce(extra ? '_invalid_encoding', false) AS bad_bytes, f.*
     FROM events.raw_events
     LEFT JOIN LATERAL (
         SELECT j IS NULL AS malformed, j->>'page_url' AS page_url, j->>'referrer' AS referrer,
                j->>'user_agent' AS user_agent, j->>'utm_source' AS utm_source, j->>'utm_medium' AS utm_medium,
                j->>'utm_campaign' AS utm_campaign, nullif(j->>'device_type', '') AS device_type,
-               j->>'session_id' AS session_id, j->>'revenue' AS revenue
+               nullif(j->>'session_id', '') AS session_id, j->>'revenue' AS revenue
         FROM (SELECT CASE WHEN event_data IS JSON OBJECT THEN event_data::jsonb END AS j OFFSET 0) p) f ON true
     WHERE partition_date = %(day)s
 ),
@@ -30,8 +31,9 @@ raw AS (
                               OR ts > now() + make_interval(mins => %(future_tolerance_minutes)s)
                               OR (ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS invalid,
            count(*) FILTER (WHERE malformed) AS malformed_json,
+           count(*) FILTER (WHERE bad_bytes) AS invalid_encoding,
            count(DISTINCT client_id) AS distinct_clients,
-           coalesce(sum(revenue::numeric) FILTER (WHERE event_name = 'purchase'
+           coalesce(sum(revenue::numeric) FILTER (WHERE event_name = %(ev_purchase)s
                                                   AND pg_input_is_valid(revenue, 'numeric')), 0) AS revenue
     FROM e
 ),
@@ -40,20 +42,26 @@ dup AS (
     FROM (SELECT count(*) AS n FROM e GROUP BY client_id, ts_text, event_name, event_data HAVING count(*) > 1) d
 ),
 hits AS (
-    SELECT *, coalesce(ts - lag(ts) OVER (PARTITION BY client_id ORDER BY ts)
-                       > make_interval(secs => %(gap_seconds)s), true) AS starts
+    SELECT *, CASE WHEN session_id IS NOT NULL THEN lag(ts) OVER w IS NULL
+                   ELSE coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) END AS starts
     FROM e WHERE client_id IS NOT NULL AND ts IS NOT NULL
+    WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)
 ),
 numbered AS (
-    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS seq
+    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id, session_id ORDER BY ts
+                                                  ROWS UNBOUNDED PRECEDING) AS seq
     FROM hits
 ),
 sessions AS (
     SELECT extract(epoch FROM max(ts) - min(ts)) AS duration_s,
-           count(*) FILTER (WHERE event_name = 'page_viewed') AS pages,
-           bool_or(event_name = 'add_to_cart') AS cart,
-           bool_or(event_name = 'checkout_started') AS checkout,
-           bool_or(event_name = 'purchase') AS purchase,
+           count(*) FILTER (WHERE event_name = %(ev_page_view)s) AS pages,
+           bool_or(event_name = %(ev_add_to_cart)s) AS cart,
+           bool_or(event_name = %(ev_checkout)s) AS checkout,
+           bool_or(event_name = %(ev_purchase)s) AS purchase,
+           count(*) AS hits, count(*) FILTER (WHERE event_name = %(ev_add_to_cart)s) AS cart_events,
+           count(*) FILTER (WHERE event_name = %(ev_checkout)s) AS checkout_events,
+           coalesce(sum(revenue::numeric) FILTER (WHERE event_name = %(ev_purchase)s
+                                                  AND pg_input_is_valid(revenue, 'numeric')), 0) AS revenue,
            min(page_url) FILTER (WHERE starts) AS page_url, min(referrer) FILTER (WHERE starts) AS referrer,
            min(nullif(utm_source, '')) FILTER (WHERE starts) AS utm_source,
            min(nullif(utm_medium, '')) FILTER (WHERE starts) AS utm_medium,
@@ -61,7 +69,7 @@ sessions AS (
            min(lower(device_type)) FILTER (WHERE starts) AS device_type,
            min(user_agent) FILTER (WHERE starts) AS user_agent
     FROM numbered
-    GROUP BY coalesce('s:' || session_id, 'c:' || client_id || ':' || seq)
+    GROUP BY client_id, session_id, seq
 ),
 sess AS (
     SELECT s.*, monitor.channel_from(x.src, x.med, monitor.url_host(s.referrer), monitor.url_host(s.page_url)) AS channel,
@@ -80,6 +88,18 @@ st AS (
            count(*) FILTER (WHERE purchase) AS purchase
     FROM sess
 ),
+seg AS (
+    SELECT 'device=' || device AS segment, * FROM sess
+    UNION ALL SELECT 'channel=' || channel, * FROM sess
+    UNION ALL SELECT 'utm_source=' || source, * FROM sess
+),
+segs AS (
+    SELECT segment, count(*) AS sessions, sum(hits) AS hits, sum(pages) AS pages,
+           count(*) FILTER (WHERE cart) AS carts, count(*) FILTER (WHERE checkout) AS checkouts,
+           count(*) FILTER (WHERE purchase) AS purchases, sum(cart_events) AS cart_events,
+           sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
+    FROM seg GROUP BY segment
+),
 mix AS (
     SELECT 'channel_share' AS metric, channel AS dimension, count(*) AS n FROM sess GROUP BY channel
     UNION ALL SELECT 'utm_source_share', source, count(*) FROM sess GROUP BY source
@@ -94,6 +114,8 @@ SELECT metric, dimension, value::double precision FROM (
         ('unparseable_timestamp', '', unparseable), ('future_timestamp', '', future),
         ('out_of_day_timestamp', '', out_of_day), ('invalid_timestamp', '', invalid),
         ('malformed_json', '', malformed_json), ('malformed_json_rate', '', malformed_json / nullif(rows, 0)::numeric),
+        ('invalid_encoding', '', invalid_encoding),
+        ('invalid_encoding_rate', '', invalid_encoding / nullif(rows, 0)::numeric),
         ('distinct_clients', '', distinct_clients), ('revenue', '', revenue),
         ('duplicate_rows', '', duplicate_rows), ('duplicate_rate', '', duplicate_rows / nullif(rows, 0)::numeric),
         ('sessions', '', sessions), ('avg_session_duration_s', '', duration), ('page_depth', '', depth),
@@ -104,7 +126,12 @@ SELECT metric, dimension, value::double precision FROM (
         ('session_conversion_rate', '', purchase / nullif(sessions, 0)::numeric)) AS m(metric, dimension, value)
     UNION ALL
     SELECT 'events', k.name, count(e.event_name) FROM unnest(%(known)s::text[]) AS k(name)
-    LEFT JOIN e ON e.event_name = k.name GROUP BY k.name
+    LEFT JOIN e ON e.event_name = k.name WHERE (SELECT rows FROM raw) > 0 GROUP BY k.name
+    UNION ALL
+    SELECT 'seg_' || m.measure, s.segment, m.value FROM segs s, LATERAL (VALUES
+        ('sessions', s.sessions::numeric), ('hits', s.hits), ('pages', s.pages), ('carts', s.carts),
+        ('checkouts', s.checkouts), ('purchases', s.purchases), ('cart_events', s.cart_events),
+        ('checkout_events', s.checkout_events), ('duration_s', s.duration_s), ('revenue', s.revenue)) AS m(measure, value)
     UNION ALL
     SELECT metric, dimension, n / sum(n) OVER (PARTITION BY metric) FROM mix
     UNION ALL
