@@ -52,8 +52,13 @@ numbered AS (
                                                   ROWS UNBOUNDED PRECEDING) AS seq
     FROM hits
 ),
+fast AS (
+    SELECT client_id FROM (SELECT client_id FROM e WHERE client_id IS NOT NULL AND ts IS NOT NULL
+                           GROUP BY client_id, date_trunc('minute', ts) HAVING count(*) > %(bot_hits_per_minute)s) m
+    GROUP BY 1 HAVING count(*) >= %(bot_minutes)s
+),
 sessions AS (
-    SELECT extract(epoch FROM max(ts) - min(ts)) AS duration_s,
+    SELECT client_id, extract(epoch FROM max(ts) - min(ts)) AS duration_s,
            count(*) FILTER (WHERE event_name = %(ev_page_view)s) AS pages,
            bool_or(event_name = %(ev_add_to_cart)s) AS cart,
            bool_or(event_name = %(ev_checkout)s) AS checkout,
@@ -71,8 +76,11 @@ sessions AS (
     FROM numbered
     GROUP BY client_id, session_id, seq
 ),
-sess AS (
-    SELECT s.*, monitor.channel_from(x.src, x.med, monitor.url_host(s.referrer), monitor.url_host(s.page_url)) AS channel,
+everyone AS (
+    SELECT s.*, coalesce(ua.device_type = 'bot', false) OR s.client_id IN (SELECT client_id FROM fast) AS bot,
+           coalesce(ua.bot_name, CASE WHEN s.client_id IN (SELECT client_id FROM fast)
+                                      THEN 'fast client ' || left(s.client_id, 13) END) AS bot_label,
+           monitor.channel_from(x.src, x.med, monitor.url_host(s.referrer), monitor.url_host(s.page_url)) AS channel,
            coalesce(x.src, '(none)') AS source, coalesce(x.campaign, '(none)') AS campaign,
            coalesce(s.device_type, ua.device_type, 'unknown') AS device
     FROM sessions s
@@ -81,6 +89,12 @@ sess AS (
                lower(coalesce(s.utm_medium, monitor.url_param(s.page_url, 'utm_medium'))) AS med,
                lower(coalesce(s.utm_campaign, monitor.url_param(s.page_url, 'utm_campaign'))) AS campaign) x
     LEFT JOIN monitor.user_agents ua ON ua.user_agent = s.user_agent
+),
+sess AS (SELECT * FROM everyone WHERE NOT bot),
+bots AS (
+    SELECT count(*) FILTER (WHERE bot) AS n, count(*) FILTER (WHERE bot) / nullif(count(*), 0)::numeric AS share,
+           coalesce(sum(hits) FILTER (WHERE bot), 0) / nullif(sum(hits), 0)::numeric AS hit_share
+    FROM everyone
 ),
 st AS (
     SELECT count(*) AS sessions, avg(duration_s) AS duration, avg(pages) AS depth,
@@ -134,6 +148,10 @@ SELECT metric, dimension, value::double precision FROM (
         ('checkout_events', s.checkout_events), ('duration_s', s.duration_s), ('revenue', s.revenue)) AS m(measure, value)
     UNION ALL
     SELECT metric, dimension, n / sum(n) OVER (PARTITION BY metric) FROM mix
+    UNION ALL SELECT 'bot_sessions', '', n FROM bots
+    UNION ALL SELECT 'bot_share', '', share FROM bots
+    UNION ALL SELECT 'bot_hit_share', '', hit_share FROM bots
+    UNION ALL (SELECT 'bot_hits', bot_label, sum(hits) FROM everyone WHERE bot GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT 10)
     UNION ALL
     SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s
 ) v

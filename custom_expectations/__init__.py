@@ -2,6 +2,7 @@
 which must happen before any suite is loaded (GX silently drops unknown ones)."""
 
 from custom_expectations.day_metric_series import DayMetricSeries
+from custom_expectations.expect_bot_share_to_stay_normal import ExpectBotShareToStayNormal
 from custom_expectations.day_metric_expectation import DayMetricExpectation
 from custom_expectations.expect_day_metric_to_be_between import ExpectDayMetricToBeBetween
 from custom_expectations.expect_day_metric_to_match_baseline import ExpectDayMetricToMatchBaseline
@@ -9,5 +10,5 @@ from custom_expectations.expect_day_mix_to_match_baseline import ExpectDayMixToM
 from custom_expectations.expect_day_to_have_rows import ExpectDayToHaveRows
 from custom_expectations.expect_purchases_after_checkouts import ExpectPurchasesAfterCheckouts
 
-__all__ = ["DayMetricExpectation", "DayMetricSeries", "ExpectDayMetricToBeBetween", "ExpectDayMetricToMatchBaseline",
+__all__ = ["DayMetricExpectation", "DayMetricSeries", "ExpectBotShareToStayNormal", "ExpectDayMetricToBeBetween", "ExpectDayMetricToMatchBaseline",
            "ExpectDayMixToMatchBaseline", "ExpectDayToHaveRows", "ExpectPurchasesAfterCheckouts"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from custom_expectations import ExpectBotShareToStayNormal
 from custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
 from custom_expectations import ExpectDayMixToMatchBaseline as Mix
 from custom_expectations import ExpectPurchasesAfterCheckouts
@@ -67,6 +68,11 @@ def expectations(s: Settings) -> list:
         check("page_depth", "session", "warning",
               shift("page_depth", t.page_depth_warn_pct, "page views per session",
                     segment_metrics="seg_pages/seg_sessions")),
+        check("bot_share", "session", "warning",
+              ExpectBotShareToStayNormal(warn_points=t.bot_share_warn_points, critical_pct=t.bot_share_critical_pct,
+                                         window_days=bl.window_days, history_days=bl.history_days,
+                                         min_history=bl.min_history_days, exclude_alerts=bl.exclude_alert_days,
+                                         accept_after=bl.accept_after_days)),
         check("device_mix", "session", "warning",
               Mix(metric="device_share", max_distance=t.device_mix_max_distance, label="device mix",
                   dimension_label="device",

@@ -41,7 +41,7 @@ def replay(conn: sa.Connection, days: list[dt.date], settings: Settings) -> list
             series["verdicts"].update(own)
             result = exp.check(series)
             details = result["result"].get("details") or {}
-            severity = str(exp.severity).split(".")[-1].lower()
+            severity = details.get("severity") or str(exp.severity).split(".")[-1].lower()
             status = _status(result["success"], severity, bool(details.get("skipped")), False)
             own[day.isoformat()] = {"status": status, "direction": details.get("direction") or 0}
             results.append(CheckResult(suite=suite, check=exp.meta["check"], category=exp.meta["category"],

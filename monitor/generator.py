@@ -34,7 +34,11 @@ USER_AGENTS = {
         "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Safari/537.36",
     ],
 }
-BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+BOT_UAS = [
+    "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
+    "python-requests/2.31.0",
+    "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
+]
 DEVICE_WEIGHTS = {"mobile": 0.58, "desktop": 0.36, "tablet": 0.06}
 
 # channel -> (weight, landing query string, referrer)
@@ -96,8 +100,10 @@ CATALOG: dict[str, Incident] = {i.name: i for i in [
     Incident("traffic_spike", "40% more sessions than usual", (_e("total_events_shift", "volume", "warning"),)),
     Incident("page_view_drop", "35% of page views not tracked", (_e("page_view_drop", "volume", "warning"),)),
     Incident("checkout_drop", "checkout starts fall by 80%", (_e("cart_to_checkout_rate", "funnel", "warning"),)),
-    Incident("bot_burst", "a crawler floods page views", (_e("total_events_shift", "volume", "warning"),
-                                                           _e("page_depth", "session", "warning"))),
+    Incident("bot_burst", "crawlers that keep no cookie flood page views",
+             (_e("bot_share", "session", "warning"), _e("total_events_shift", "volume", "warning"))),
+    Incident("fast_scraper", "one client with a browser's agent fetches 45 pages a minute for 20 minutes",
+             (_e("bot_share", "session", "warning"),)),
     Incident("broken_utm", "UTM parameters stripped from paid links", (_e("channel_mix", "traffic_source", "warning"),)),
     Incident("lost_mobile_tracking", "mobile devices stop sending events",
              (_e("device_mix", "session", "warning"), _e("total_events_drop", "volume", "critical"))),
@@ -176,14 +182,18 @@ class Generator:
             if "broken_utm" in inc and query:
                 query = ""
             rows.extend(self._session_rows(v, t, query, referrer, inc, day))
-        if "bot_burst" in inc:
-            bot_t = start + dt.timedelta(hours=3)
-            for b in range(3):
-                cid = self._client_id()
-                for i in range(max(200, n // 2)):
-                    ts = bot_t + dt.timedelta(seconds=b * 7 + i * 3)
-                    rows.append([cid, ts, "page_viewed", {"page_url": SITE + rng.choice(PAGES),
-                                                          "user_agent": BOT_UA, "referrer": ""}])
+        if "bot_burst" in inc:  # crawlers keep no cookie: every visit is a new client
+            for _ in range(n // 2):
+                cid, ua = self._client_id(), rng.choice(BOT_UAS)
+                ts = start + dt.timedelta(seconds=rng.uniform(0, 86_000))
+                for i in range(rng.randint(1, 3)):
+                    rows.append([cid, ts + dt.timedelta(seconds=i), "page_viewed",
+                                 {"page_url": SITE + rng.choice(PAGES), "user_agent": ua, "referrer": ""}])
+        if "fast_scraper" in inc:  # a browser's agent, but no person reads 45 pages a minute
+            cid, ua = self._client_id(), USER_AGENTS["desktop"][0]
+            for i in range(45 * 20):
+                rows.append([cid, start + dt.timedelta(hours=4, seconds=i * 60 / 45), "page_viewed",
+                             {"page_url": SITE + rng.choice(PAGES), "user_agent": ua, "referrer": ""}])
         rows.sort(key=lambda r: r[1])
         return [self._finish(r, inc, day) for r in rows]
 

@@ -51,6 +51,9 @@ class Thresholds(_Strict):
     # session integrity
     session_duration_warn_pct: float = Field(25.0, gt=0)
     page_depth_warn_pct: float = Field(25.0, gt=0)
+    # bots: share of sessions (or of hits) from bots, in percentage points above the expected share
+    bot_share_warn_points: float = Field(10.0, gt=0)
+    bot_share_critical_pct: float = Field(50.0, gt=0, le=100)  # above this share of sessions or hits: critical
 
 
 class Baseline(_Strict):
@@ -65,6 +68,15 @@ class Baseline(_Strict):
     exclude_alert_days: bool = True  # a day on which a check alerted is not that check's baseline...
     accept_after_days: int = Field(3, ge=1)  # ...unless it is one of this many alerting days in a row
     noise_sigma: float = Field(3.5, ge=0)  # and a change must exceed this many robust SDs of the day-to-day spread
+
+
+class Bots(_Strict):
+    """Bots are recognised by their user agent (maintained lists, monitor/devices.py) and by
+    behaviour no list sees: a client with more than ``max_hits_per_minute`` hits in each of
+    ``fast_minutes`` minutes of the day is a bot too."""
+
+    max_hits_per_minute: int = Field(30, ge=1)
+    fast_minutes: int = Field(3, ge=1)
 
 
 class Sessions(_Strict):
@@ -110,6 +122,7 @@ class Settings(_Strict):
     thresholds: Thresholds = Thresholds()
     baseline: Baseline = Baseline()
     sessions: Sessions = Sessions()
+    bots: Bots = Bots()
     alerting: Alerting = Alerting()
     docs: Docs = Docs()
 

@@ -100,6 +100,7 @@ def check_results(suite_name: str, suite_result) -> list[CheckResult]:
         severity = severity.split(".")[-1].lower()
         result = r.result or {}
         details = dict(result.get("details") or {})
+        severity = details.get("severity") or severity  # a check may escalate (bot_share above its critical share)
         error = _exception_message(r.exception_info)
         errored = error is not None
         message = details.get("message") or ""

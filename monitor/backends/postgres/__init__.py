@@ -36,6 +36,7 @@ def apply_schema(eng: sa.Engine) -> None:
         cur = raw.cursor()
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('monitor.schema'))")
         cur.execute(_sql("schema.sql"))
+        reclassify_user_agents(cur)
         cur.execute("DELETE FROM monitor.schema_version")
         cur.execute("INSERT INTO monitor.schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
         raw.commit()
@@ -73,10 +74,12 @@ def set_pass_settings(cursor) -> None:
 
 
 def event_params(settings: Settings) -> dict:
-    """The event names the metrics pass reads (monitor.toml [events]) and the input columns."""
+    """The event names the metrics pass reads (monitor.toml [events]), the input columns
+    and the behaviour rule for bots ([bots])."""
     ev = settings.events
     return {"known": list(ev.known), "required": list(INPUT_COLUMNS), "ev_page_view": ev.page_view,
-            "ev_add_to_cart": ev.add_to_cart, "ev_checkout": ev.checkout, "ev_purchase": ev.purchase}
+            "ev_add_to_cart": ev.add_to_cart, "ev_checkout": ev.checkout, "ev_purchase": ev.purchase,
+            "bot_hits_per_minute": settings.bots.max_hits_per_minute, "bot_minutes": settings.bots.fast_minutes}
 
 
 def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
@@ -124,7 +127,22 @@ def learn_user_agents(cursor, table: str, where: str = "true") -> int:
         from monitor import devices  # the parser's rules take a while to load: only when needed
 
         cursor.executemany(
-            "INSERT INTO monitor.user_agents (user_agent, device_type) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            [(ua, devices.device_type(ua)) for ua in new],
+            "INSERT INTO monitor.user_agents (user_agent, device_type, bot_name) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            [(ua, *devices.classify(ua)) for ua in new],
         )
     return len(new)
+
+
+def reclassify_user_agents(cursor) -> int:
+    """`init`: classify the known agents again with the current lists (an upgrade may know
+    more bots); returns how many changed."""
+    cursor.execute("SELECT user_agent, device_type, bot_name FROM monitor.user_agents")
+    known = cursor.fetchall()
+    if not known:
+        return 0
+    from monitor import devices
+
+    changed = [(*devices.classify(ua), ua) for ua, device, name in known if devices.classify(ua) != (device, name)]
+    cursor.executemany("UPDATE monitor.user_agents SET device_type = %s, bot_name = %s WHERE user_agent = %s", changed)
+    return len(changed)

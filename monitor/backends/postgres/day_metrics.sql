@@ -90,7 +90,7 @@ numbered AS (
     FROM hits
 ),
 sessions AS (
-    SELECT extract(epoch FROM max(ts) - min(ts)) AS duration_s,
+    SELECT client_id, extract(epoch FROM max(ts) - min(ts)) AS duration_s,
            count(*) FILTER (WHERE event_name = %(ev_page_view)s) AS pages,
            bool_or(event_name = %(ev_add_to_cart)s) AS cart,
            bool_or(event_name = %(ev_checkout)s) AS checkout,
@@ -104,6 +104,14 @@ sessions AS (
            min(ua_hash) FILTER (WHERE starts) AS ua_hash
     FROM numbered
     GROUP BY client_id, session_id, seq
+),
+fast AS (
+    -- behaviour no user-agent list sees: more hits a minute than a person makes, minute after minute
+    SELECT client_id FROM (
+        SELECT client_id, date_trunc('minute', ts) FROM ev
+        WHERE client_id IS NOT NULL AND ts IS NOT NULL
+        GROUP BY 1, 2 HAVING count(*) > %(bot_hits_per_minute)s) m
+    GROUP BY 1 HAVING count(*) >= %(bot_minutes)s
 ),
 landings AS MATERIALIZED (
     -- parse and classify each distinct landing once, not each session
@@ -122,10 +130,28 @@ landings AS MATERIALIZED (
 sess AS (
     SELECT s.duration_s, s.pages, s.cart, s.checkout, s.purchase, s.hits, s.cart_events, s.checkout_events,
            s.revenue, l.channel, l.source AS utm_source,
+           (coalesce(ua.device_type = 'bot', false) OR f.client_id IS NOT NULL) AS bot,
+           coalesce(ua.bot_name, CASE WHEN f.client_id IS NOT NULL THEN 'fast client ' || left(s.client_id, 13) END)
+               AS bot_label,
            coalesce(l.campaign, '(none)') AS utm_campaign, coalesce(s.device_type, ua.device_type, 'unknown') AS device
     FROM sessions s
     JOIN landings l USING (landing)
-    LEFT JOIN (SELECT ua_hash, min(device_type) AS device_type FROM monitor.user_agents GROUP BY 1) ua USING (ua_hash)
+    LEFT JOIN (SELECT ua_hash, min(device_type) AS device_type, min(bot_name) AS bot_name
+               FROM monitor.user_agents GROUP BY 1) ua USING (ua_hash)
+    LEFT JOIN fast f ON f.client_id = s.client_id
+),
+human AS (
+    -- sessions, funnel, device and channel metrics describe people: bots stay out
+    SELECT * FROM sess WHERE NOT bot
+),
+bot_totals AS (
+    SELECT count(*) FILTER (WHERE bot) AS bot_sessions,
+           count(*) FILTER (WHERE bot) / nullif(count(*), 0)::numeric AS bot_share,
+           coalesce(sum(hits) FILTER (WHERE bot), 0) / nullif(sum(hits), 0)::numeric AS bot_hit_share
+    FROM sess
+),
+bot_agents AS (
+    SELECT bot_label, sum(hits) AS hits FROM sess WHERE bot GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
 ),
 sess_totals AS (
     SELECT count(*) AS sessions,
@@ -134,7 +160,7 @@ sess_totals AS (
            count(*) FILTER (WHERE cart) AS sessions_with_cart,
            count(*) FILTER (WHERE checkout) AS sessions_with_checkout,
            count(*) FILTER (WHERE purchase) AS sessions_with_purchase
-    FROM sess
+    FROM human
 ),
 segs AS (
     -- the same session measures per segment: what "which segment" in an alert reads
@@ -142,7 +168,7 @@ segs AS (
            count(*) FILTER (WHERE cart) AS carts, count(*) FILTER (WHERE checkout) AS checkouts,
            count(*) FILTER (WHERE purchase) AS purchases, sum(cart_events) AS cart_events,
            sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
-    FROM sess CROSS JOIN LATERAL (VALUES ('device', device), ('channel', channel), ('utm_source', utm_source)) v(dim, val)
+    FROM human CROSS JOIN LATERAL (VALUES ('device', device), ('channel', channel), ('utm_source', utm_source)) v(dim, val)
     GROUP BY 1
 ),
 schema_cols AS (
@@ -186,10 +212,14 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'cart_to_checkout_rate', '', sessions_with_checkout / nullif(sessions_with_cart, 0)::numeric FROM sess_totals
     UNION ALL SELECT 'checkout_to_purchase_rate', '', sessions_with_purchase / nullif(sessions_with_checkout, 0)::numeric FROM sess_totals
     UNION ALL SELECT 'session_conversion_rate', '', sessions_with_purchase / nullif(sessions, 0)::numeric FROM sess_totals
-    UNION ALL SELECT 'channel_share', channel, count(*) / sum(count(*)) OVER () FROM sess GROUP BY channel
-    UNION ALL SELECT 'utm_source_share', utm_source, count(*) / sum(count(*)) OVER () FROM sess GROUP BY utm_source
-    UNION ALL SELECT 'utm_campaign_share', utm_campaign, count(*) / sum(count(*)) OVER () FROM sess GROUP BY utm_campaign
-    UNION ALL SELECT 'device_share', device, count(*) / sum(count(*)) OVER () FROM sess GROUP BY device
+    UNION ALL SELECT 'channel_share', channel, count(*) / sum(count(*)) OVER () FROM human GROUP BY channel
+    UNION ALL SELECT 'utm_source_share', utm_source, count(*) / sum(count(*)) OVER () FROM human GROUP BY utm_source
+    UNION ALL SELECT 'utm_campaign_share', utm_campaign, count(*) / sum(count(*)) OVER () FROM human GROUP BY utm_campaign
+    UNION ALL SELECT 'device_share', device, count(*) / sum(count(*)) OVER () FROM human GROUP BY device
+    UNION ALL SELECT 'bot_sessions', '', bot_sessions FROM bot_totals
+    UNION ALL SELECT 'bot_share', '', bot_share FROM bot_totals
+    UNION ALL SELECT 'bot_hit_share', '', bot_hit_share FROM bot_totals
+    UNION ALL SELECT 'bot_hits', bot_label, hits FROM bot_agents
     UNION ALL SELECT 'seg_sessions', segment, sessions FROM segs
     UNION ALL SELECT 'seg_hits', segment, hits FROM segs
     UNION ALL SELECT 'seg_pages', segment, pages FROM segs

@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS monitor.user_agents (
     user_agent  text PRIMARY KEY,
     device_type text NOT NULL
 );
+-- the bot's short name (AhrefsBot, python-requests) when device_type is 'bot'
+ALTER TABLE monitor.user_agents ADD COLUMN IF NOT EXISTS bot_name text;
 -- the metrics pass matches sessions to agents by this key (see day_metrics.sql)
 ALTER TABLE monitor.user_agents ADD COLUMN IF NOT EXISTS ua_hash bigint
     GENERATED ALWAYS AS (hashtextextended(user_agent, 0)) STORED;
