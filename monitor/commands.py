@@ -216,6 +216,7 @@ def docs() -> Outcome:
     ctx = gx_project.context()
     gx_project.sync(ctx, settings.load())
     ctx.build_data_docs()
+    gx_project.localise_docs()
     print(f"Data Docs: {gx_project.docs_index()}")
     return Outcome.PASS
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -62,17 +61,14 @@ def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "") -> dict[s
             for suite, rel in docs_pages(run_id, run_time).items()}
 
 
-_TRACKING = re.compile(r"(great-expectations-web-assets[^\"'?]*\.png)\?[^\"']*")
+def localise_docs(pages=None) -> None:
+    """Point Data Docs pages (default: all of them) and GX's stylesheets, which each build
+    copies anew, at the site's own asset copies."""
+    from monitor import docs_offline
 
-
-def scrub_docs(pages) -> None:
-    """Drop the query string GX puts on its logo URL: it carries the context id."""
-    for page in pages:
-        if page.exists():
-            text = page.read_text()
-            cleaned = _TRACKING.sub(r"\1", text)
-            if cleaned != text:
-                page.write_text(cleaned)
+    site = docs_site()
+    styles = sorted((site / "static" / "styles").glob("*.css"))
+    docs_offline.localise(site, docs_offline.all_pages(site) if pages is None else list(pages) + styles)
 
 
 def prune_results(keep_runs: int) -> int:
@@ -175,6 +171,7 @@ def _sync(ctx, settings: Settings) -> None:
     ctx.checkpoints.add(gx.Checkpoint(name=daily_events.NAME, validation_definitions=vds,
                                       actions=daily_events.actions(), result_format="SUMMARY"))
     checkpoints.actions.build_suite_docs(ctx, list(SUITES))
+    localise_docs(sorted((docs_site() / "expectations").glob("*.html")) + [docs_index()])
 
 
 def verify_suite(suite, settings: Settings) -> None:

@@ -65,6 +65,6 @@ def _run_checks(eng, url, metrics: DayPass, settings: Settings, options: notify.
             log.error("results action did not store run %s; storing now", run_id)
             results_store.store(conn, summary)
     gx_project.prune_results(settings.docs.keep_runs)
-    gx_project.scrub_docs([gx_project.docs_index()] + [
+    gx_project.localise_docs([gx_project.docs_index()] + [
         gx_project.docs_site() / rel for rel in gx_project.docs_pages(run_id, now).values()])
     return summary

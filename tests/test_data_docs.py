@@ -1,0 +1,52 @@
+"""Data Docs offline (CONTRACT section 7): every asset from the site folder, and the pages
+work in a browser with no network (headless Chromium, host resolution blocked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from monitor import gx_project, pipeline, settings
+from tests.browser import rendered_dom
+from tests.conftest import load_day
+
+DAY = dt.date(2026, 10, 1)
+# a request to another host: src=, the href of a <link>, a CSS url()
+_OUTSIDE = [re.compile(r'\bsrc\s*=\s*["\']?(https?:)?//', re.I),
+            re.compile(r'<link\b[^>]*\bhref\s*=\s*["\']?(https?:)?//', re.I),
+            re.compile(r'url\(\s*["\']?(https?:)?//', re.I)]
+
+
+@pytest.fixture
+def site(db, tmp_path):
+    load_day(tmp_path, DAY, ("zero_purchase",), sessions=300)
+    summary = pipeline.run_day(DAY, settings.load(), send=False)
+    return gx_project.docs_site(), summary
+
+
+def test_no_site_file_loads_anything_from_another_host(site):
+    root, _ = site
+    files = [p for p in root.rglob("*") if p.suffix in (".html", ".css")]
+    assert len(files) > 5
+    offenders = {str(p.relative_to(root)): m.group(0) for p in files for rx in _OUTSIDE
+                 for m in [rx.search(p.read_text(errors="ignore"))] if m}
+    assert offenders == {}
+
+
+def test_index_lists_the_runs_offline(site):
+    root, summary = site
+    dom = rendered_dom(root / "index.html")
+    cells = re.findall(r"<td[^>]*>\s*([^<]*)</td>", dom)
+    assert cells.count(summary.run_id) == 2  # one row per suite, built by the page's own scripts
+    assert str(DAY) in summary.run_id
+
+
+def test_validation_page_shows_checks_and_status_offline(site):
+    root, summary = site
+    page = root / gx_project.docs_pages(summary.run_id, summary.run_time)["raw_events"]
+    dom = rendered_dom(page)
+    assert "zero_purchase (volume)" in dom and "purchase events = 0 on 2026-10-01" in dom
+    assert "fa-times" in dom and "fa-check-circle" in dom  # the status icons (Font Awesome, from the site)
+    assert 'class="table-of-contents' in dom or "Table of Contents" in dom
