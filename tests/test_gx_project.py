@@ -66,7 +66,7 @@ def test_data_docs_pruned_and_free_of_context_id(with_history, tmp_path, monkeyp
         pages = list((gx_project.docs_site() / "validations" / suite).iterdir())
         assert len(runs) == 2 and len(pages) == 2
     index = gx_project.docs_index().read_text()
-    assert "dataContextId" not in index and "logo-long.png" in index
+    assert "dataContextId" not in index and "static/vendor/logo.svg" in index  # our own logo, no id
 
 
 def test_gx_import_defers_unused_modules_until_first_use():
