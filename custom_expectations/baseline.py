@@ -321,9 +321,12 @@ def outcome(success: bool, observed, message: str, expected: str, hint: str = ""
     """The GX result: a failing message names what was expected and what likely broke."""
     if not success:
         message += f", expected {expected}" + (f": {hint}" if hint else "")
-    return {"success": success,
-            "result": {"observed_value": observed,
-                       "details": {"message": message, "expected": expected, **details}}}
+    result = {"observed_value": observed, "details": {"message": message, "expected": expected, **details}}
+    if details.get("samples"):  # how GX shows offending values, so Data Docs read like any validation
+        result["partial_unexpected_list"] = [f"{x['file'].rsplit('/', 1)[-1]}:{x['line']} {x['value']!r}"
+                                             for x in details["samples"]]
+        result["unexpected_count"] = None  # GX's renderers read it; the count is the observed value
+    return {"success": success, "result": result}
 
 
 def skipped(day: str | None, have: int, need: int, label: str) -> dict:

@@ -45,7 +45,12 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
         contributors = {k: v for k, v in target.items() if k and v}
         if self.dimension is None and contributors and not success:
             message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))
+        samples = series.get("samples") or [] if not success else []
         if not success:
             message += b.streak_words(b.failing_streak(series, dt.date.fromisoformat(day)))
+            if samples:
+                first = samples[0]
+                message += f"; first at {first['file'].rsplit('/', 1)[-1]} line {first['line']}: {first['value']!r}"
         return b.outcome(success, observed, message, b.expected_range(low, high), self.hint,
-                         day=day, low=low, high=high, baseline=avg, dimensions=contributors)
+                         day=day, low=low, high=high, baseline=avg, dimensions=contributors,
+                         **({"samples": samples} if samples else {}))

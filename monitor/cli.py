@@ -68,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--start", required=True)
     backtest.add_argument("--end", required=True)
     backtest.add_argument("--json", action="store_true")
+    show = sub.add_parser("show", help="the offending rows (file, line, value) a field-health check found on a day")
+    show.add_argument("--date", required=True)
+    show.add_argument("--check", required=True)
+    show.add_argument("--json", action="store_true")
     sub.add_parser("docs", help="rebuild Data Docs from stored validation results")
     sub.add_parser("digest", help="send deferred warnings as one message (alerting.warnings = digest)")
     return p
@@ -136,6 +140,8 @@ def _dispatch(args) -> Outcome:
         if end < start:
             raise UsageError(f"--end {end} is before --start {start}")
         return commands.backtest(start, end, args.json)
+    if args.command == "show":
+        return commands.show(parse_date(args.date), args.check, args.json)
     if args.command == "docs":
         return commands.docs()
     if args.command == "digest":

@@ -192,6 +192,24 @@ def backtest(start: dt.date, end: dt.date, as_json: bool) -> Outcome:
     return Outcome.PASS
 
 
+def show(day: dt.date, check: str, as_json: bool) -> Outcome:
+    """The offending rows a field-health check found on a day, by file and line."""
+    eng = database.engine()
+    backend.check_schema(eng)
+    with eng.connect() as conn:
+        rows = conn.execute(sa.text("SELECT file, line, value FROM monitor.day_samples"
+                                    " WHERE day = :d AND check_name = :c ORDER BY file, line"),
+                            {"d": day, "c": check}).all()
+    samples = [{"file": r.file, "line": r.line, "value": r.value} for r in rows]
+    if as_json:
+        print_json({"date": str(day), "check": check, "samples": samples})
+        return Outcome.PASS
+    print(f"{check} on {day}: {len(samples)} sample row(s) (the first 20 per check, from the latest run's metrics)")
+    for x in samples:
+        print(f"{x['file']}:{x['line']}  {x['value']}")
+    return Outcome.PASS
+
+
 def digest() -> Outcome:
     """Send the deferred warnings (alerting.warnings = "digest") as one message per channel."""
     from monitor import notify

@@ -145,6 +145,8 @@ def slack_blocks(summary: DaySummary, alerts: list, docs_links: dict) -> dict:
         text = (f"*{root.check}* ({root.gate_severity}, {root.category})\n{root.message}\n"
                 f"observed: `{root.observed}` expected: `{root.expected}`"
                 + (f" baseline: `{root.baseline:.4g}`" if root.baseline is not None else ""))
+        text += "".join(f"\n`{x['file'].rsplit('/', 1)[-1]}:{x['line']}` {str(x['value'])[:120]}"
+                        for x in (root.details or {}).get("samples", [])[:3])
         if explained:
             text += "\n" + "\n".join(f"> _same story:_ *{a.check}* ({a.gate_severity}): {a.message}" for a in explained)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
@@ -182,6 +184,7 @@ def email_message(summary: DaySummary, alerts: list, docs_links: dict, sender: s
     for root, explained in groups:
         lines += [f"- {root.check} ({root.gate_severity}, {root.category}): {root.message}",
                   f"  observed: {root.observed}  expected: {root.expected}"]
+        lines += [f"  row {x['file']}:{x['line']}: {str(x['value'])[:200]}" for x in (root.details or {}).get("samples", [])[:3]]
         lines += [f"    same story: {a.check} ({a.gate_severity}, {a.category}): {a.message}" for a in explained]
     if docs_links:
         lines += [""] + [f"Data Docs ({suite}): {url}" for suite, url in docs_links.items()]

@@ -37,6 +37,8 @@ class CheckResult:
                 "message": self.message, "observed": self.observed, "expected": self.expected}
         if (self.details or {}).get("segments"):  # CONTRACT section 7: the segments that explain the change
             body["segments"] = self.details["segments"]
+        if (self.details or {}).get("samples"):  # and the offending rows, by file and line
+            body["samples"] = self.details["samples"]
         return body
 
 

@@ -93,13 +93,42 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
     cursor = conn.connection.cursor()
     set_pass_settings(cursor)
     cursor.execute(_sql("day_metrics.sql"), params)
-    rows = cursor.fetchall()
+    rows, samples = [], []
+    for m, d, v in cursor.fetchall():
+        (samples if m.startswith("sample:") else rows).append((m, d, v))
     cursor.execute("DELETE FROM monitor.daily_metrics WHERE day = %s", (day,))
     cursor.executemany(
         "INSERT INTO monitor.daily_metrics (day, metric, dimension, value) VALUES (%s, %s, %s, %s)",
         [(day, m, d, v) for m, d, v in rows],
     )
+    _store_samples(cursor, day, samples)
     return {(m, d): v for m, d, v in rows}
+
+
+def _store_samples(cursor, day: dt.date, samples: list) -> None:
+    """The offending rows the pass named: their file, line and value. Only days with
+    bad rows pay for this one lookup (a clean day names none)."""
+    cursor.execute("DELETE FROM monitor.day_samples WHERE day = %s", (day,))
+    if not samples:
+        return
+    checks = [m.removeprefix("sample:") for m, _, _ in samples]
+    loads = [int(d.split(":")[0]) for _, d, _ in samples]
+    lines = [int(v) for _, _, v in samples]
+    cursor.execute(
+        """INSERT INTO monitor.day_samples (day, check_name, file, line, value)
+           SELECT %(day)s, s.check_name, l.source_file, s.line_no,
+                  CASE s.check_name
+                    WHEN 'unknown_event_name' THEN r.event_name
+                    WHEN 'invalid_timestamp' THEN r."timestamp"
+                    WHEN 'malformed_json' THEN left(r.event_data, 200)
+                    ELSE left(concat_ws(',', coalesce(r.client_id, ''), coalesce(r."timestamp", ''),
+                                        coalesce(r.event_name, ''), coalesce(r.event_data, '')), 200)
+                  END
+           FROM unnest(%(checks)s::text[], %(loads)s::bigint[], %(lines)s::bigint[]) AS s(check_name, load_id, line_no)
+           JOIN events.raw_events r ON r.partition_date = %(day)s AND r.load_id = s.load_id AND r.line_no = s.line_no
+           JOIN events.loads l ON l.load_id = s.load_id""",
+        {"day": day, "checks": checks, "loads": loads, "lines": lines})
+
 
 
 def learn_user_agents(cursor, table: str, where: str = "true") -> int:

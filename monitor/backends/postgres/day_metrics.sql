@@ -9,7 +9,7 @@ WITH ev AS MATERIALIZED (
     -- The inner query (OFFSET 0: not merged into this one) parses the JSON
     -- once per row, and it and the timestamp parse run in parallel workers;
     -- ->> then reads the parsed object.
-    SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts,
+    SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts, r.load_id, r.line_no,
            r.data IS NULL AS malformed, r.bad_bytes,
            r.data->>'page_url' AS page_url, r.data->>'referrer' AS referrer,
            r.data->>'utm_source' AS utm_source, r.data->>'utm_medium' AS utm_medium,
@@ -26,7 +26,8 @@ WITH ev AS MATERIALIZED (
            nullif(r.data->>'session_id', '') COLLATE "C" AS session_id,
            CASE WHEN r.event_name = %(ev_purchase)s AND pg_input_is_valid(r.data->>'revenue', 'numeric')
                 THEN (r.data->>'revenue')::numeric END AS revenue
-    FROM (SELECT nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
+    FROM (SELECT r.load_id, r.line_no,
+                 nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
                  r."timestamp" AS ts_text,
                  nullif(btrim(r.event_name), '') AS event_name,
                  hashtextextended(r.event_data, 0) AS data_hash,
@@ -56,6 +57,23 @@ raw AS (
            count(*) FILTER (WHERE bad_bytes) AS invalid_encoding,
            sum(revenue) AS revenue
     FROM flags
+),
+bad_rows AS (
+    -- up to 20 rows per field-health check, by file and line: the pass names them, a
+    -- follow-up query on days that have any reads their values (compute_day_metrics)
+    SELECT c.check_name, f.load_id, f.line_no,
+           row_number() OVER (PARTITION BY c.check_name ORDER BY f.load_id, f.line_no) AS n
+    FROM flags f
+    CROSS JOIN LATERAL (VALUES ('null_client_id', f.client_id IS NULL),
+                               ('null_timestamp', coalesce(btrim(f.ts_text), '') = ''),
+                               ('null_event_name', f.event_name IS NULL),
+                               ('unknown_event_name', f.event_name <> ALL (%(known)s::text[])),
+                               ('invalid_timestamp', f.unparseable OR coalesce(f.future, false) OR f.out_of_day),
+                               ('malformed_json', f.malformed),
+                               ('invalid_encoding', f.bad_bytes)) AS c(check_name, bad)
+    WHERE c.bad
+      AND (f.client_id IS NULL OR f.event_name IS NULL OR f.malformed OR f.bad_bytes OR f.ts IS NULL
+           OR f.future OR f.out_of_day OR f.event_name <> ALL (%(known)s::text[]))
 ),
 dup AS (
     SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
@@ -230,6 +248,7 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'seg_checkout_events', segment, checkout_events FROM segs
     UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM segs
     UNION ALL SELECT 'seg_revenue', segment, revenue FROM segs
+    UNION ALL SELECT 'sample:' || check_name, load_id || ':' || line_no, line_no FROM bad_rows WHERE n <= 20
     UNION ALL SELECT 'missing_column', col, missing FROM schema_cols WHERE missing > 0
     UNION ALL SELECT 'unexpected_column', col, loads FROM extra_cols
     UNION ALL SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s

@@ -198,6 +198,17 @@ FROM monitor.daily_metrics m
 WHERE m.day BETWEEN current_setting('monitor.day', true)::date - 90
                 AND current_setting('monitor.day', true)::date;
 
+-- Up to 20 offending rows per field-health check and day, with the file and line
+-- they came from; rewritten by each metrics pass of the day.
+CREATE TABLE IF NOT EXISTS monitor.day_samples (
+    day        date   NOT NULL,
+    check_name text   NOT NULL,
+    file       text   NOT NULL,
+    line       bigint NOT NULL,
+    value      text
+);
+CREATE INDEX IF NOT EXISTS day_samples_day ON monitor.day_samples (day, check_name);
+
 -- `runner.py accept --date D [--check C]`: a person says D's level is the new
 -- normal for check C ('' = every check); baselines start there.
 CREATE TABLE IF NOT EXISTS monitor.accepted_days (
