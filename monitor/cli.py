@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--date", required=True)
     show.add_argument("--check", required=True)
     show.add_argument("--json", action="store_true")
+    rep = sub.add_parser("report", help="one self-contained HTML report: verdicts, charts, alerts")
+    rep.add_argument("--start")
+    rep.add_argument("--end")
+    rep.add_argument("--out", type=Path, help="where to write it (default: report.html in the Data Docs site)")
     sub.add_parser("docs", help="rebuild Data Docs from stored validation results")
     sub.add_parser("digest", help="send deferred warnings as one message (alerting.warnings = digest)")
     return p
@@ -142,6 +146,9 @@ def _dispatch(args) -> Outcome:
         return commands.backtest(start, end, args.json)
     if args.command == "show":
         return commands.show(parse_date(args.date), args.check, args.json)
+    if args.command == "report":
+        return commands.report(parse_date(args.start) if args.start else None,
+                               parse_date(args.end) if args.end else None, args.out)
     if args.command == "docs":
         return commands.docs()
     if args.command == "digest":

@@ -210,6 +210,27 @@ def show(day: dt.date, check: str, as_json: bool) -> Outcome:
     return Outcome.PASS
 
 
+def report(start: dt.date | None, end: dt.date | None, out: Path | None) -> Outcome:
+    """One self-contained HTML file: verdicts, charts against the expected band, alerts."""
+    from monitor import gx_project
+    from monitor import report as html_report
+
+    eng = database.engine()
+    backend.check_schema(eng)
+    with eng.connect() as conn:
+        if end is None:
+            end = conn.execute(sa.text("SELECT max(day) FROM monitor.daily_metrics")).scalar()
+            if end is None:
+                raise UsageError("nothing to report yet: load and run some days first")
+        start = start or end - dt.timedelta(days=27)
+        if end < start:
+            raise UsageError(f"--end {end} is before --start {start}")
+        path = html_report.write(conn, start, end, Path(out or gx_project.docs_site() / "report.html"),
+                                 gx_project.docs_links)
+    print(f"report {start} .. {end}: {path}")
+    return Outcome.PASS
+
+
 def digest() -> Outcome:
     """Send the deferred warnings (alerting.warnings = "digest") as one message per channel."""
     from monitor import notify
@@ -269,5 +290,6 @@ def demo(days: int, seed: int) -> Outcome:
         print("\nEvery day is critical: purchases never arrived. Each day that alerted stays out of that "
               "check's own baseline, so the outage never becomes the new normal.")
     print(f"\nData Docs: {gx_project.docs_index()}")
+    report(start, end, None)
     print("Stored results: table monitor.monitoring_results in database monitor_demo of the embedded server")
     return Outcome.PASS

@@ -1,10 +1,14 @@
-"""Data Docs that work offline: every asset a page loads comes from the site folder.
+"""Data Docs that work offline and say what they mean, by post-processing GX's pages.
 
+Offline: every asset a page loads comes from the site folder.
 GX's templates load jQuery, Bootstrap, bootstrap-table, Font Awesome and Vega
 from public CDNs, and its logo from a public bucket; with no network the
 index's table (built by JavaScript) stays empty. GX stays the builder: after
 each build this rewrites those URLs in the pages to copies shipped with the
 package (monitor/docs_assets, see its NOTICE.md), copied once into the site.
+
+Skipped: GX knows only success or failure, so a check skipped for want of
+history would wear a green tick; its row gets a grey "skipped" mark instead.
 """
 
 from __future__ import annotations
@@ -47,6 +51,10 @@ _ASSET_ATTR = re.compile(r'(?P<attr>src|href)="(?P<url>https://[^"]+)"(?P<rest>[
 # GX's logos live in a public bucket (in <img> and CSS backgrounds), some with the data context id
 _LOGO = re.compile(r"https://great-expectations-web-assets[^\"')\s]*")
 _SRI = re.compile(r'\s+(integrity|crossorigin)="[^"]*"')  # a file:// page cannot check these
+_ROW = re.compile(r"<tr>.*?</tr>", re.S)
+_TICK = '<i class="fas fa-check-circle text-success" ></i>'
+SKIPPED_MARK = '<i class="fas fa-minus-circle text-secondary" title="skipped"></i> skipped'
+_SKIPPED_TEXT = ": skipped, insufficient history"  # what custom_expectations.baseline.skipped says
 
 
 def install_assets(site: Path) -> None:
@@ -77,11 +85,18 @@ def localise(site: Path, pages) -> int:
                 return match.group(0)
             return f'{match.group("attr")}="{prefix}/{LOCAL[url]}"{_SRI.sub("", match.group("rest"))}>'
 
-        new = _LOGO.sub(f"{prefix}/logo.svg", _ASSET_ATTR.sub(local, text))
+        new = _mark_skipped(_LOGO.sub(f"{prefix}/logo.svg", _ASSET_ATTR.sub(local, text)))
         if new != text:
             page.write_text(new)
             changed += 1
     return changed
+
+
+def _mark_skipped(text: str) -> str:
+    if _SKIPPED_TEXT not in text:
+        return text
+    return _ROW.sub(lambda m: m.group(0).replace(_TICK, SKIPPED_MARK) if _SKIPPED_TEXT in m.group(0)
+                    else m.group(0), text)
 
 
 def all_pages(site: Path) -> list[Path]:

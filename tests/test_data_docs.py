@@ -50,3 +50,14 @@ def test_validation_page_shows_checks_and_status_offline(site):
     assert "zero_purchase (volume)" in dom and "purchase events = 0 on 2026-10-01" in dom
     assert "fa-times" in dom and "fa-check-circle" in dom  # the status icons (Font Awesome, from the site)
     assert 'class="table-of-contents' in dom or "Table of Contents" in dom
+
+
+def test_skipped_checks_are_shown_as_skipped(site):
+    root, summary = site
+    page = root / gx_project.docs_pages(summary.run_id, summary.run_time)["business_health"]
+    dom = rendered_dom(page)
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", dom, re.S)
+    skipped = [r for r in rows if "skipped, insufficient history" in r]
+    assert skipped and all("fa-minus-circle" in r and "fa-check-circle" not in r for r in skipped)
+    passed = [r for r in rows if "checkout_without_purchase" in r or "bot_share" in r]
+    assert passed and all("fa-minus-circle" not in r for r in passed)

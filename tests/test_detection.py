@@ -277,3 +277,38 @@ def test_accept_is_stored_and_shown_in_status(db, tmp_path):
     assert entry["accepted"] == ["sessions_shift"]
     with database.engine().connect() as conn:
         assert conn.execute(sa.text("SELECT check_name FROM monitor.accepted_days")).scalar() == "sessions_shift"
+
+
+def test_report_shows_the_timeline_offline(timeline_run, tmp_path):
+    import re
+
+    from monitor.report import chart_data
+    from tests.browser import rendered_dom, screenshot
+    from tests.test_cli import runner
+
+    url, days = timeline_run
+    out = tmp_path / "report.html"
+    proc = runner("report", "--start", str(MONDAY), "--end", str(MONDAY + dt.timedelta(days=83)), "--out", str(out),
+                  url=url)
+    assert proc.returncode == 0 and str(out) in proc.stdout, proc.stderr
+    text = out.read_text()
+    # nothing to fetch: no script, no src, no stylesheet link, no CSS url(), no absolute URL at all
+    assert not re.search(r"<script|\bsrc\s*=|<link\b|url\(|https?://", text, re.I)
+
+    def day_of(incident):
+        return next(d for d, (inc, _) in days.items() if inc == (incident,))
+
+    index = {d: i for i, d in enumerate(sorted(days))}
+    charts = chart_data(text)
+    events, sessions = charts["total_events"]["events"], charts["sessions"]["sessions"]
+    drop, mobile = index[day_of("volume_drop")], index[day_of("lost_mobile_tracking")]
+    assert events[drop] < 0.6 * sorted(events)[len(events) // 2]
+    assert sessions[mobile] < 0.6 * sorted(sessions)[len(sessions) // 2]
+    assert charts["device_share"]["mobile"][mobile] == 0 and charts["device_share"]["mobile"][mobile - 1] > 0.4
+    assert charts["funnel"]["checkout -> purchase"][index[day_of("zero_purchase")]] == 0
+    assert f'data-day="{day_of("volume_drop")}" data-status="critical"' in text
+    assert "total_events_drop" in text and "zero_purchase" in text
+    dom = rendered_dom(out)  # opened offline, as a person would
+    assert dom.count('class="chart"') >= 6
+    png = screenshot(out, tmp_path / "report.png", height=1600)
+    assert png.stat().st_size > 30_000  # a blank page compresses to a few KB
