@@ -88,8 +88,9 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
         direction = (observed > expected) - (observed < expected)
         message = f"{label} = {b.fmt(observed)} on {day} (expected {b.fmt(expected)}: {pred.basis}"
         message += f", {'up' if change >= 0 else 'down'} {abs(change):.0f}%)" if change is not None else ")"
-        segments = []
+        segments, samples = [], []
         if not success:
+            samples = series.get("samples") or []
             segments = self._segments(series, usable, observed, expected)
             words = b.segments_in_words(segments, direction)
             if words:
@@ -105,7 +106,7 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
                          day=day, low=low, high=high, baseline=expected, change_pct=change, direction=direction,
                          history_days=pred.days, excluded_days=usable.excluded,
                          baseline_since=usable.since.isoformat() if usable.since else None,
-                         **({"segments": segments} if segments else {}))
+                         **({"segments": segments} if segments else {}), **({"samples": samples} if samples else {}))
 
     def _segments(self, series: dict, usable: b.Usable, observed: float, expected: float) -> list[dict]:
         days = {d.isoformat() for d in usable.values}

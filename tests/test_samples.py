@@ -88,3 +88,18 @@ def test_samples_reach_slack_json_and_data_docs(db, tmp_path, monkeypatch):
     assert f"{path.name}:3" in text and "27/11/2026 10:15" in text
     page = gx_project.docs_site() / gx_project.docs_pages(summary.run_id, summary.run_time)["raw_events"]
     assert f"{path.name} line 3" in page.read_text()
+
+
+def test_a_duplicate_spike_names_the_repeated_rows(with_history, tmp_path):
+    from tests.conftest import INCIDENT_DAY, load_day
+
+    path = load_day(tmp_path, INCIDENT_DAY, ("duplicate_spike",))
+    alert = next(a for a in pipeline.run_day(INCIDENT_DAY, settings.load(), send=False).to_json()["alerts"]
+                 if a["check"] == "duplicate_spike")
+    assert len(alert["samples"]) == 20 and all(x["file"] == str(path.resolve()) for x in alert["samples"])
+    lines = path.read_text().splitlines()
+    first = alert["samples"][0]
+    assert first["value"].endswith("(2 identical rows)")
+    # the named line is a row that the file holds twice
+    record = lines[first["line"]]
+    assert lines.count(record) >= 2

@@ -114,6 +114,7 @@ def _store_samples(cursor, day: dt.date, samples: list) -> None:
     checks = [m.removeprefix("sample:") for m, _, _ in samples]
     loads = [int(d.split(":")[0]) for _, d, _ in samples]
     lines = [int(v) for _, _, v in samples]
+    copies = [int(d.split(":")[2]) if d.count(":") == 2 else 1 for _, d, _ in samples]  # duplicates: how many
     cursor.execute(
         """INSERT INTO monitor.day_samples (day, check_name, file, line, value)
            SELECT %(day)s, s.check_name, l.source_file, s.line_no,
@@ -123,11 +124,12 @@ def _store_samples(cursor, day: dt.date, samples: list) -> None:
                     WHEN 'malformed_json' THEN left(r.event_data, 200)
                     ELSE left(concat_ws(',', coalesce(r.client_id, ''), coalesce(r."timestamp", ''),
                                         coalesce(r.event_name, ''), coalesce(r.event_data, '')), 200)
-                  END
-           FROM unnest(%(checks)s::text[], %(loads)s::bigint[], %(lines)s::bigint[]) AS s(check_name, load_id, line_no)
+                  END || CASE WHEN s.copies > 1 THEN ' (' || s.copies || ' identical rows)' ELSE '' END
+           FROM unnest(%(checks)s::text[], %(loads)s::bigint[], %(lines)s::bigint[], %(copies)s::int[])
+                AS s(check_name, load_id, line_no, copies)
            JOIN events.raw_events r ON r.partition_date = %(day)s AND r.load_id = s.load_id AND r.line_no = s.line_no
            JOIN events.loads l ON l.load_id = s.load_id""",
-        {"day": day, "checks": checks, "loads": loads, "lines": lines})
+        {"day": day, "checks": checks, "loads": loads, "lines": lines, "copies": copies})
 
 
 

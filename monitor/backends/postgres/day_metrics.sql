@@ -75,10 +75,13 @@ bad_rows AS (
       AND (f.client_id IS NULL OR f.event_name IS NULL OR f.malformed OR f.bad_bytes OR f.ts IS NULL
            OR f.future OR f.out_of_day OR f.event_name <> ALL (%(known)s::text[]))
 ),
+dup_groups AS (
+    -- identical rows; ``first`` packs the load and line of a group's first copy into one bigint
+    SELECT count(*) AS n, min((load_id << 32) | line_no) AS first FROM ev
+    GROUP BY client_id, ts_text, event_name, data_hash HAVING count(*) > 1
+),
 dup AS (
-    SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
-    FROM (SELECT count(*) AS n FROM ev
-          GROUP BY client_id, ts_text, event_name, data_hash HAVING count(*) > 1) d
+    SELECT coalesce(sum(n - 1), 0) AS duplicate_rows FROM dup_groups
 ),
 clients AS (
     SELECT count(*) AS distinct_clients FROM (SELECT DISTINCT client_id FROM ev WHERE client_id IS NOT NULL) c
@@ -124,10 +127,13 @@ sessions AS (
     GROUP BY client_id, session_id, seq
 ),
 fast AS (
-    -- behaviour no user-agent list sees: more hits a minute than a person makes, minute after minute
+    -- behaviour no user-agent list sees: more hits a minute than a person makes, minute after
+    -- minute. Only a client with that many hits in the day can qualify: count minutes for those.
     SELECT client_id FROM (
         SELECT client_id, date_trunc('minute', ts) FROM ev
-        WHERE client_id IS NOT NULL AND ts IS NOT NULL
+        WHERE client_id IN (SELECT client_id FROM sessions GROUP BY 1
+                            HAVING sum(hits) > %(bot_hits_per_minute)s * %(bot_minutes)s)
+          AND ts IS NOT NULL
         GROUP BY 1, 2 HAVING count(*) > %(bot_hits_per_minute)s) m
     GROUP BY 1 HAVING count(*) >= %(bot_minutes)s
 ),
@@ -249,6 +255,8 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM segs
     UNION ALL SELECT 'seg_revenue', segment, revenue FROM segs
     UNION ALL SELECT 'sample:' || check_name, load_id || ':' || line_no, line_no FROM bad_rows WHERE n <= 20
+    UNION ALL (SELECT 'sample:duplicate_spike', (first >> 32) || ':' || (first & 4294967295) || ':' || n,
+                      first & 4294967295 FROM dup_groups ORDER BY n DESC, first LIMIT 20)
     UNION ALL SELECT 'missing_column', col, missing FROM schema_cols WHERE missing > 0
     UNION ALL SELECT 'unexpected_column', col, loads FROM extra_cols
     UNION ALL SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s
