@@ -313,8 +313,15 @@ def expected_range(low: float | None, high: float | None) -> str:
     return " and ".join(x for x in (low is not None and f">= {fmt(low)}", high is not None and f"<= {fmt(high)}") if x)
 
 
-def streak_words(streak: int) -> str:
-    return f"; failing {streak + 1} days in a row" if streak else ""
+def streak_words(streak: int, at_least: bool = False) -> str:
+    return f"; failing {'at least ' if at_least else ''}{streak + 1} days in a row" if streak else ""
+
+
+def streak_phrase(series: dict, target: dt.date) -> str:
+    """How long this check has failed, as far back as the series reaches."""
+    streak = failing_streak(series, target)
+    since = series.get("since")
+    return streak_words(streak, bool(since) and target - dt.timedelta(days=streak) <= dt.date.fromisoformat(since))
 
 
 def outcome(success: bool, observed, message: str, expected: str, hint: str = "", **details) -> dict:

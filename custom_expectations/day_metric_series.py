@@ -73,7 +73,7 @@ def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
     wanted = sa.or_(main, metric.in_(extra)) if extra else main
     query = sa.select(day, metric, dimension, value).select_from(window).where(wanted, day >= oldest, day <= target_day)
     series = dict(empty, day=target_day.isoformat(), segments={m: {"target": {}, "history": {}} for m in seg_names},
-                  counts={})
+                  counts={}, since=oldest.isoformat())
     for row_day, row_metric, row_dimension, row_value in execute(query).fetchall():
         iso, v = _day(row_day).isoformat(), float(row_value)
         is_target = iso == series["day"]

@@ -64,7 +64,7 @@ class ExpectBotShareToStayNormal(DayMetricExpectation):
             message += ": top agents " + ", ".join(f"{name} {b.fmt(hits)} hits" for name, hits in agents[:3])
         success = not (critical or warned)
         if not success:
-            message += b.streak_words(b.failing_streak(series, target_day))
+            message += b.streak_phrase(series, target_day)
         return {"success": success,
                 "result": {"observed_value": round(shares["sessions"], 4),
                            "details": {"day": day, "message": message, "direction": 1,

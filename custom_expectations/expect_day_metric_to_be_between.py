@@ -47,7 +47,7 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
             message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))
         samples = series.get("samples") or [] if not success else []
         if not success:
-            message += b.streak_words(b.failing_streak(series, dt.date.fromisoformat(day)))
+            message += b.streak_phrase(series, dt.date.fromisoformat(day))
             if samples:
                 first = samples[0]
                 message += f"; first at {first['file'].rsplit('/', 1)[-1]} line {first['line']}: {first['value']!r}"

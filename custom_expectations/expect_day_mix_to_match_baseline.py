@@ -65,7 +65,7 @@ class ExpectDayMixToMatchBaseline(DayMetricExpectation):
         if moved:
             message += f": {moved}"
         if not success:
-            message += b.streak_words(b.failing_streak(series, target_day))
+            message += b.streak_phrase(series, target_day)
             if self.hint:
                 message += f"; {self.hint}"
         return {"success": success,

@@ -31,7 +31,7 @@ class ExpectDayToHaveRows(DayMetricExpectation):
             message = f"no rows loaded for {day}: the export or ingestion did not run"
             if avg:
                 message += f" ({self.window_days}-day avg {b.fmt(avg)} rows)"
-            message += b.streak_words(b.failing_streak(series, dt.date.fromisoformat(day)))
+            message += b.streak_phrase(series, dt.date.fromisoformat(day))
         return {"success": rows > 0,
                 "result": {"observed_value": rows,
                            "details": {"day": day, "message": message, "expected": ">= 1",

@@ -34,7 +34,7 @@ class ExpectPurchasesAfterCheckouts(DayMetricExpectation):
                    f"while {self.checkout_event} = {b.fmt(checkouts)}")
         if not success:
             message += ": purchase tracking or payment confirmation likely broke"
-            message += b.streak_words(b.failing_streak(series, dt.date.fromisoformat(day)))
+            message += b.streak_phrase(series, dt.date.fromisoformat(day))
         return {"success": success,
                 "result": {"observed_value": purchases,
                            "details": {"day": day, "message": message, "expected": ">= 1 when checkouts > 0",
