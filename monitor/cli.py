@@ -30,6 +30,13 @@ def parse_date(text: str) -> dt.date:
         raise UsageError(f"bad date {text!r}: expected YYYY-MM-DD") from None
 
 
+def parse_range(start: str, end: str) -> tuple[dt.date, dt.date]:
+    first, last = parse_date(start), parse_date(end)
+    if last < first:
+        raise UsageError(f"--end {last} is before --start {first}")
+    return first, last
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="runner.py", description="Daily data-quality gate for raw web events.")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
@@ -126,9 +133,7 @@ def _dispatch(args) -> Outcome:
         day = parse_date(args.date) if args.date else dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
         return commands.run_days([day], args.json, args.fail_on, args.renotify, args.notify)
     if args.command == "backfill":
-        start, end = parse_date(args.start), parse_date(args.end)
-        if end < start:
-            raise UsageError(f"--end {end} is before --start {start}")
+        start, end = parse_range(args.start, args.end)
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
         return commands.run_days(days, args.json, args.fail_on, args.renotify, args.notify)
     if args.command == "demo":
@@ -140,9 +145,7 @@ def _dispatch(args) -> Outcome:
     if args.command == "accept":
         return commands.accept(parse_date(args.date), args.check)
     if args.command == "backtest":
-        start, end = parse_date(args.start), parse_date(args.end)
-        if end < start:
-            raise UsageError(f"--end {end} is before --start {start}")
+        start, end = parse_range(args.start, args.end)
         return commands.backtest(start, end, args.json)
     if args.command == "show":
         return commands.show(parse_date(args.date), args.check, args.json)

@@ -42,8 +42,9 @@ def _name(text: str) -> str:
     return text.strip(" /;:()_-").strip() or text
 
 
-def bot_name(user_agent: str) -> str | None:
-    """A short name of the bot (``AhrefsBot``, ``python-requests``), or None for a browser."""
+def bot_name(user_agent: str, parsed=None) -> str | None:
+    """A short name of the bot (``AhrefsBot``, ``python-requests``), or None for a browser.
+    ``parsed``: the agent as ``user_agents.parse`` returned it, when the caller has it."""
     if not user_agent:
         return None
     if _crawler_regex().search(user_agent):
@@ -53,7 +54,7 @@ def bot_name(user_agent: str) -> str | None:
     detector = _crawlerdetect()
     if detector.is_crawler(user_agent):
         return _name(detector.get_matches() or "crawler")
-    parsed = parse(user_agent)
+    parsed = parsed or parse(user_agent)
     if parsed.is_bot:
         return _name(parsed.browser.family or "bot")
     return None
@@ -62,10 +63,10 @@ def bot_name(user_agent: str) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def classify(user_agent: str) -> tuple[str, str | None]:
     """(device type, bot name): type is one of mobile, tablet, desktop, bot, other."""
-    name = bot_name(user_agent or "")
+    ua = parse(user_agent or "")
+    name = bot_name(user_agent or "", ua)
     if name:
         return "bot", name
-    ua = parse(user_agent or "")
     if ua.is_tablet:
         return "tablet", None
     if ua.is_mobile:
