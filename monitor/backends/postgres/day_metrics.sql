@@ -25,7 +25,10 @@ WITH ev AS MATERIALIZED (
            hashtextextended(r.data->>'user_agent', 0) AS ua_hash,
            nullif(r.data->>'session_id', '') COLLATE "C" AS session_id,
            CASE WHEN r.event_name = %(ev_purchase)s AND pg_input_is_valid(r.data->>'revenue', 'numeric')
-                THEN (r.data->>'revenue')::numeric END AS revenue
+                THEN (r.data->>'revenue')::numeric END AS revenue,
+           (coalesce(btrim(r.ts_text), '') <> '' AND r.ts IS NULL) AS unparseable,
+           (r.ts > now() + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
+           (r.ts IS NOT NULL AND (r.ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS out_of_day
     FROM (SELECT r.load_id, r.line_no,
                  nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
                  r."timestamp" AS ts_text,
@@ -35,13 +38,6 @@ WITH ev AS MATERIALIZED (
                  CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data,
                  coalesce(r.extra ? '_invalid_encoding', false) AS bad_bytes
           FROM events.raw_events r WHERE r.partition_date = %(day)s OFFSET 0) r
-),
-flags AS (
-    SELECT ev.*,
-           (coalesce(btrim(ts_text), '') <> '' AND ts IS NULL) AS unparseable,
-           (ts > now() + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
-           (ts IS NOT NULL AND (ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS out_of_day
-    FROM ev
 ),
 raw AS (
     SELECT count(*) AS rows,
@@ -56,14 +52,14 @@ raw AS (
            count(*) FILTER (WHERE malformed) AS malformed_json,
            count(*) FILTER (WHERE bad_bytes) AS invalid_encoding,
            sum(revenue) AS revenue
-    FROM flags
+    FROM ev
 ),
 bad_rows AS (
     -- up to 20 rows per field-health check, by file and line: the pass names them, a
     -- follow-up query on days that have any reads their values (compute_day_metrics)
     SELECT c.check_name, f.load_id, f.line_no,
            row_number() OVER (PARTITION BY c.check_name ORDER BY f.load_id, f.line_no) AS n
-    FROM flags f
+    FROM ev f
     CROSS JOIN LATERAL (VALUES ('null_client_id', f.client_id IS NULL),
                                ('null_timestamp', coalesce(btrim(f.ts_text), '') = ''),
                                ('null_event_name', f.event_name IS NULL),
@@ -164,36 +160,52 @@ sess AS (
                FROM monitor.user_agents GROUP BY 1) ua USING (ua_hash)
     LEFT JOIN fast f ON f.client_id = s.client_id
 ),
-human AS (
-    -- sessions, funnel, device and channel metrics describe people: bots stay out
-    SELECT * FROM sess WHERE NOT bot
-),
-bot_totals AS (
-    SELECT count(*) FILTER (WHERE bot) AS bot_sessions,
-           count(*) FILTER (WHERE bot) / nullif(count(*), 0)::numeric AS bot_share,
-           coalesce(sum(hits) FILTER (WHERE bot), 0) / nullif(sum(hits), 0)::numeric AS bot_hit_share
-    FROM sess
-),
-bot_agents AS (
-    SELECT bot_label, sum(hits) AS hits FROM sess WHERE bot GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
-),
-sess_totals AS (
-    SELECT count(*) AS sessions,
-           avg(duration_s) AS avg_session_duration_s,
-           avg(pages) AS page_depth,
-           count(*) FILTER (WHERE cart) AS sessions_with_cart,
-           count(*) FILTER (WHERE checkout) AS sessions_with_checkout,
-           count(*) FILTER (WHERE purchase) AS sessions_with_purchase
-    FROM human
-),
-segs AS (
-    -- the same session measures per segment: what "which segment" in an alert reads
-    SELECT v.dim || '=' || v.val AS segment, count(*) AS sessions, sum(hits) AS hits, sum(pages) AS pages,
+cells AS (
+    -- sessions summed per combination of what the metrics split by (a few hundred cells
+    -- on a busy day): every session metric below reads these, not the sessions again
+    SELECT bot, bot_label, device, channel, utm_source, utm_campaign,
+           count(*) AS sessions, sum(hits) AS hits, sum(pages) AS pages,
            count(*) FILTER (WHERE cart) AS carts, count(*) FILTER (WHERE checkout) AS checkouts,
            count(*) FILTER (WHERE purchase) AS purchases, sum(cart_events) AS cart_events,
            sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
-    FROM human CROSS JOIN LATERAL (VALUES ('device', device), ('channel', channel), ('utm_source', utm_source)) v(dim, val)
-    GROUP BY 1
+    FROM sess GROUP BY 1, 2, 3, 4, 5, 6
+),
+human AS (
+    -- sessions, funnel, device and channel metrics describe people: bots stay out
+    SELECT * FROM cells WHERE NOT bot
+),
+bot_totals AS (
+    SELECT coalesce(sum(sessions) FILTER (WHERE bot), 0) AS bot_sessions,
+           coalesce(sum(sessions) FILTER (WHERE bot), 0) / nullif(sum(sessions), 0) AS bot_share,
+           coalesce(sum(hits) FILTER (WHERE bot), 0) / nullif(sum(hits), 0) AS bot_hit_share
+    FROM cells
+),
+bot_agents AS (
+    SELECT bot_label, sum(hits) AS hits FROM cells WHERE bot GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
+),
+sess_totals AS (
+    SELECT coalesce(sum(sessions), 0) AS sessions,
+           sum(duration_s) / nullif(sum(sessions), 0) AS avg_session_duration_s,
+           sum(pages) / nullif(sum(sessions), 0) AS page_depth,
+           coalesce(sum(carts), 0) AS sessions_with_cart,
+           coalesce(sum(checkouts), 0) AS sessions_with_checkout,
+           coalesce(sum(purchases), 0) AS sessions_with_purchase
+    FROM human
+),
+segs AS (
+    -- the same session measures per segment: what "which segment" in an alert reads,
+    -- and each segment's share of sessions
+    SELECT CASE WHEN grouping(device) = 0 THEN 'device' WHEN grouping(channel) = 0 THEN 'channel'
+                WHEN grouping(utm_source) = 0 THEN 'utm_source' ELSE 'utm_campaign' END AS dim,
+           coalesce(device, channel, utm_source, utm_campaign) AS val,
+           sum(sessions) AS sessions, sum(hits) AS hits, sum(pages) AS pages, sum(carts) AS carts,
+           sum(checkouts) AS checkouts, sum(purchases) AS purchases, sum(cart_events) AS cart_events,
+           sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
+    FROM human
+    GROUP BY GROUPING SETS ((device), (channel), (utm_source), (utm_campaign))
+),
+seg AS (
+    SELECT dim || '=' || val AS segment, s.* FROM segs s WHERE dim <> 'utm_campaign'
 ),
 schema_cols AS (
     SELECT c AS col, count(*) FILTER (WHERE NOT (c = ANY (l.columns))) AS missing
@@ -236,24 +248,21 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'cart_to_checkout_rate', '', sessions_with_checkout / nullif(sessions_with_cart, 0)::numeric FROM sess_totals
     UNION ALL SELECT 'checkout_to_purchase_rate', '', sessions_with_purchase / nullif(sessions_with_checkout, 0)::numeric FROM sess_totals
     UNION ALL SELECT 'session_conversion_rate', '', sessions_with_purchase / nullif(sessions, 0)::numeric FROM sess_totals
-    UNION ALL SELECT 'channel_share', channel, count(*) / sum(count(*)) OVER () FROM human GROUP BY channel
-    UNION ALL SELECT 'utm_source_share', utm_source, count(*) / sum(count(*)) OVER () FROM human GROUP BY utm_source
-    UNION ALL SELECT 'utm_campaign_share', utm_campaign, count(*) / sum(count(*)) OVER () FROM human GROUP BY utm_campaign
-    UNION ALL SELECT 'device_share', device, count(*) / sum(count(*)) OVER () FROM human GROUP BY device
+    UNION ALL SELECT dim || '_share', val, s.sessions / t.sessions::numeric FROM segs s, sess_totals t
     UNION ALL SELECT 'bot_sessions', '', bot_sessions FROM bot_totals
     UNION ALL SELECT 'bot_share', '', bot_share FROM bot_totals
     UNION ALL SELECT 'bot_hit_share', '', bot_hit_share FROM bot_totals
     UNION ALL SELECT 'bot_hits', bot_label, hits FROM bot_agents
-    UNION ALL SELECT 'seg_sessions', segment, sessions FROM segs
-    UNION ALL SELECT 'seg_hits', segment, hits FROM segs
-    UNION ALL SELECT 'seg_pages', segment, pages FROM segs
-    UNION ALL SELECT 'seg_carts', segment, carts FROM segs
-    UNION ALL SELECT 'seg_checkouts', segment, checkouts FROM segs
-    UNION ALL SELECT 'seg_purchases', segment, purchases FROM segs
-    UNION ALL SELECT 'seg_cart_events', segment, cart_events FROM segs
-    UNION ALL SELECT 'seg_checkout_events', segment, checkout_events FROM segs
-    UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM segs
-    UNION ALL SELECT 'seg_revenue', segment, revenue FROM segs
+    UNION ALL SELECT 'seg_sessions', segment, sessions FROM seg
+    UNION ALL SELECT 'seg_hits', segment, hits FROM seg
+    UNION ALL SELECT 'seg_pages', segment, pages FROM seg
+    UNION ALL SELECT 'seg_carts', segment, carts FROM seg
+    UNION ALL SELECT 'seg_checkouts', segment, checkouts FROM seg
+    UNION ALL SELECT 'seg_purchases', segment, purchases FROM seg
+    UNION ALL SELECT 'seg_cart_events', segment, cart_events FROM seg
+    UNION ALL SELECT 'seg_checkout_events', segment, checkout_events FROM seg
+    UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM seg
+    UNION ALL SELECT 'seg_revenue', segment, revenue FROM seg
     UNION ALL SELECT 'sample:' || check_name, load_id || ':' || line_no, line_no FROM bad_rows WHERE n <= 20
     UNION ALL (SELECT 'sample:duplicate_spike', (first >> 32) || ':' || (first & 4294967295) || ':' || n,
                       first & 4294967295 FROM dup_groups ORDER BY n DESC, first LIMIT 20)
