@@ -150,9 +150,15 @@ def predict(values: dict[dt.date, float], target: dt.date, method: str, window: 
         return Prediction(sum(pool) / len(pool), _mad_rel(pool), len(recent), f"{window}-day avg")
     span = {d: v for d, v in (seasonal or values).items() if 0 < (target - d).days <= history_days}
     factors = weekday_factors(span, set(values))
-    level = statistics.median(v / factors[d.weekday()] for d, v in recent.items())
+    # a weekday that is usually zero (no purchases on a small shop's Sunday) says nothing
+    # about the level: its days are left out of the level and the noise, not divided by 0
+    levels = [v / factors[d.weekday()] for d, v in recent.items() if factors[d.weekday()] > 0]
+    if not levels:
+        return None
+    level = statistics.median(levels)
     factor = factors[target.weekday()]
-    noise_pool = [v / factors[d.weekday()] for d, v in values.items() if 0 < (target - d).days <= 3 * window]
+    noise_pool = [v / factors[d.weekday()] for d, v in values.items()
+                  if 0 < (target - d).days <= 3 * window and factors[d.weekday()] > 0]
     basis = f"median of the last {window} days"
     if factor != 1.0:
         basis += f" x {WEEKDAYS[target.weekday()]} factor {factor:.2f}"

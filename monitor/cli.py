@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", action="store_true", help="one JSON summary per day on stdout")
         cmd.add_argument("--fail-on", choices=("critical", "warning"), default="critical")
         cmd.add_argument("--renotify", action="store_true", help="notify again even if these failures were sent")
+        cmd.add_argument("--engine", choices=("postgres", "spark"),
+                         help="where the day's metrics are computed (default: engine.name in monitor.toml)")
     demo = sub.add_parser("demo", help="embedded DB + 14 days of sample data + all days run")
     demo.add_argument("--days", type=int, default=14)
     demo.add_argument("--seed", type=int, default=7)
@@ -131,11 +133,11 @@ def _dispatch(args) -> Outcome:
         return commands.load(args.file, parse_date(args.date) if args.date else None, args.force, args.replace)
     if args.command == "run":
         day = parse_date(args.date) if args.date else dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
-        return commands.run_days([day], args.json, args.fail_on, args.renotify, args.notify)
+        return commands.run_days([day], args.json, args.fail_on, args.renotify, args.notify, args.engine)
     if args.command == "backfill":
         start, end = parse_range(args.start, args.end)
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-        return commands.run_days(days, args.json, args.fail_on, args.renotify, args.notify)
+        return commands.run_days(days, args.json, args.fail_on, args.renotify, args.notify, args.engine)
     if args.command == "demo":
         if not 1 <= args.days <= 366:
             raise UsageError("--days must be between 1 and 366")

@@ -59,10 +59,13 @@ def _gate(summary: DaySummary, fail_on: str) -> Outcome:
     return Outcome.PASS
 
 
-def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool, send: bool = True) -> Outcome:
+def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool, send: bool = True,
+             engine: str | None = None) -> Outcome:
     from monitor.day_pass import DayPass
 
     s = settings.load()
+    if engine:
+        s = s.model_copy(update={"engine": s.engine.model_copy(update={"name": engine})})
     eng = database.engine()
     backend.check_schema(eng)
     # the first day's metrics pass runs in the database while GX imports here

@@ -13,7 +13,7 @@ import uuid
 import sqlalchemy as sa
 
 from monitor import results_store
-from monitor.backends import postgres as backend
+from monitor.backends import engine_for
 from monitor.settings import Settings
 
 
@@ -61,7 +61,7 @@ class DayPass:
             self.opened = True
             # one snapshot: the metrics and the list of loads they cover are the same rows
             with self.eng.connect().execution_options(isolation_level="REPEATABLE READ") as tx, tx.begin():
-                backend.compute_day_metrics(tx, self.day, self.settings)
+                engine_for(self.settings).compute_day_metrics(tx, self.day, self.settings)
                 results_store.record_covered_loads(tx, self.run_id, self.day)
         except BaseException as exc:  # handed to the caller by wait()
             self._error = exc

@@ -117,7 +117,21 @@ class EventNames(_Strict):
         return (self.page_view, self.add_to_cart, self.checkout, self.purchase, *self.others)
 
 
+class Engine(_Strict):
+    """Where a day's metrics are computed (CONTRACT.md section 6); the store is always PostgreSQL."""
+
+    name: Literal["postgres", "spark"] = "postgres"
+    spark_source: str | None = None  # the lake: a folder or URI holding date=YYYY-MM-DD/ partitions
+
+
+class Spark(_Strict):
+    master: str | None = None  # else $SPARK_MASTER, else local[*]
+    conf: dict[str, str] = {}  # further Spark settings (spark.executor.memory, fs.s3a.endpoint, ...)
+
+
 class Settings(_Strict):
+    engine: Engine = Engine()
+    spark: Spark = Spark()
     events: EventNames = EventNames()
     thresholds: Thresholds = Thresholds()
     baseline: Baseline = Baseline()

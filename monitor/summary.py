@@ -109,8 +109,9 @@ def check_results(suite_name: str, suite_result) -> list[CheckResult]:
         if errored:
             message = f"{meta.get('check', cfg.type)}: check failed to run: {error[:300]}"
         observed = result.get("observed_value")
-        if isinstance(observed, float) and observed.is_integer():
-            observed = int(observed)
+        if isinstance(observed, float):
+            # 9 significant digits: what a person reads, and the same whichever engine summed it
+            observed = int(observed) if observed.is_integer() else float(f"{observed:.9g}")
         out.append(CheckResult(
             suite=suite_name, check=meta.get("check", cfg.type), category=meta.get("category", "field_health"),
             severity=severity, status=_status(bool(r.success), severity, bool(details.get("skipped")), errored),

@@ -142,6 +142,19 @@ def test_a_normal_sunday_passes_the_weekday_method_only(method, alerts):
     assert result["success"] is not alerts, result["result"]["details"]["message"]
 
 
+@pytest.mark.parametrize("target, observed", [(dt.date(2026, 8, 31), 6.0), (dt.date(2026, 8, 30), 0.0)],
+                         ids=["monday", "zero-sunday"])
+def test_a_weekday_that_is_usually_zero_is_no_division_by_zero(target, observed):
+    """A small shop sells nothing on most Sundays: that weekday's factor is 0, and the
+    weekday method must still predict the other days (it raised ZeroDivisionError)."""
+    values = {target - dt.timedelta(days=i): 0.0 if (target - dt.timedelta(days=i)).weekday() == 6 else 6.0
+              for i in range(1, 43)}
+    result = _check(metric="purchases", method="weekday", history_days=42).check(_series(values, target, observed))
+    details = result["result"]["details"]
+    assert result["success"], details.get("message")
+    assert details["baseline"] == (0.0 if target.weekday() == 6 else 6.0)
+
+
 def test_mean7_is_the_specs_plain_average():
     day = dt.date(2026, 8, 30)
     values = {day - dt.timedelta(days=i): v for i, v in enumerate([100, 110, 90, 100, 120, 80, 100], 1)}

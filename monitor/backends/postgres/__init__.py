@@ -1,7 +1,9 @@
-"""PostgreSQL backend: the only place that holds engine-specific SQL.
+"""PostgreSQL engine, and the metrics store every engine writes to.
 
-A Spark backend would provide the same three functions (schema, day metrics,
-user-agent lookup) for its own engine; the expectations do not change.
+The schema, the day's metrics pass over loaded rows and the user-agent table
+live here; the Spark engine (monitor/backends/spark) computes the same metrics
+elsewhere and stores them with ``store_day_metrics``. The expectations read the
+store and do not know which engine filled it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from monitor import channels
 from monitor.errors import UsageError
 from monitor.settings import INPUT_COLUMNS, Settings
 
@@ -36,6 +39,7 @@ def apply_schema(eng: sa.Engine) -> None:
         cur = raw.cursor()
         cur.execute("SELECT pg_advisory_xact_lock(hashtext('monitor.schema'))")
         cur.execute(_sql("schema.sql"))
+        cur.execute(channels.postgres_functions())
         reclassify_user_agents(cur)
         cur.execute("DELETE FROM monitor.schema_version")
         cur.execute("INSERT INTO monitor.schema_version (version) VALUES (%s)", (SCHEMA_VERSION,))
@@ -96,13 +100,18 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
     rows, samples = [], []
     for m, d, v in cursor.fetchall():
         (samples if m.startswith("sample:") else rows).append((m, d, v))
+    store_day_metrics(cursor, day, rows, samples)
+    return {(m, d): v for m, d, v in rows}
+
+
+def store_day_metrics(cursor, day: dt.date, rows: list, samples: list) -> None:
+    """Replace the day's rows in the metrics store, whichever engine computed them."""
     cursor.execute("DELETE FROM monitor.daily_metrics WHERE day = %s", (day,))
     cursor.executemany(
         "INSERT INTO monitor.daily_metrics (day, metric, dimension, value) VALUES (%s, %s, %s, %s)",
         [(day, m, d, v) for m, d, v in rows],
     )
     _store_samples(cursor, day, samples)
-    return {(m, d): v for m, d, v in rows}
 
 
 def _store_samples(cursor, day: dt.date, samples: list) -> None:

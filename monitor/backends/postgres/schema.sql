@@ -229,71 +229,9 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     THEN t::timestamptz END
 $$;
 
--- Host of a URL, lower-case, without "www.". One expression, so PostgreSQL inlines it.
-CREATE OR REPLACE FUNCTION monitor.url_host(u text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT nullif(regexp_replace(lower(substring(u from '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)')),
-                               '^www\.', ''), '')
-$$;
-
--- What kind of traffic source a utm_source value or a referrer host names.
-CREATE OR REPLACE FUNCTION monitor.source_kind(x text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN x IS NULL OR x = '' THEN NULL
-    WHEN x ~ '(^|[^a-z])(e[-_ ]?mail|newsletter|mailchimp|klaviyo|sendgrid)([^a-z]|$)'
-      OR x ~ '^(mail\.google\.com|outlook\.live\.com|outlook\.office\.com|mail\.yahoo\.com)$' THEN 'email'
-    WHEN x ~ '(^|\.)(google|bing|yahoo|duckduckgo|baidu|yandex|ecosia|naver|seznam|startpage|qwant)(\.|$)'
-      OR x = 'search.brave.com' THEN 'search'
-    WHEN x ~ '(^|\.)(facebook|fb|instagram|ig|twitter|linkedin|lnkd|pinterest|reddit|tiktok|youtube|snapchat|threads|quora|tumblr)(\.|$)'
-      OR x IN ('t.co', 'x.com', 'lnkd.in', 'meta') THEN 'social'
-  END
-$$;
-
--- GA4-style default channel of a session, from its landing hit's UTM source and
--- medium (lower-cased) and the referrer and page hosts. UTM wins over the
--- referrer; without UTM, a same-site referrer means Internal.
-CREATE OR REPLACE FUNCTION monitor.channel_from(src text, med text, ref_host text, page_host text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE
-    WHEN coalesce(src, '') = '' AND coalesce(med, '') = '' THEN
-      CASE
-        WHEN ref_host IS NULL THEN 'Direct'
-        WHEN ref_host = page_host THEN 'Internal'
-        WHEN monitor.source_kind(ref_host) = 'email' THEN 'Email'
-        WHEN monitor.source_kind(ref_host) = 'search' THEN 'Organic Search'
-        WHEN monitor.source_kind(ref_host) = 'social' THEN 'Organic Social'
-        ELSE 'Referral'
-      END
-    WHEN src = '(direct)' AND coalesce(med, '') IN ('', '(none)', '(not set)') THEN 'Direct'
-    WHEN med ~ '^(.*cp.*|ppc|retargeting|paid.*)$' THEN
-      CASE
-        WHEN monitor.source_kind(src) = 'social' OR med ~ 'social' THEN 'Paid Social'
-        WHEN monitor.source_kind(src) = 'search' OR monitor.source_kind(ref_host) = 'search' THEN 'Paid Search'
-        ELSE 'Paid Other'
-      END
-    WHEN med ~ '(^|[^a-z])e[-_ ]?mail([^a-z]|$)' OR monitor.source_kind(src) = 'email' THEN 'Email'
-    WHEN med = 'organic' OR monitor.source_kind(src) = 'search' THEN 'Organic Search'
-    WHEN med IN ('social', 'social-network', 'social-media', 'sm', 'social network', 'social media')
-      OR monitor.source_kind(src) = 'social' THEN 'Organic Social'
-    WHEN med IN ('referral', 'app', 'link') THEN 'Referral'
-    ELSE 'Unassigned'
-  END
-$$;
-
--- The same from raw UTM values and URLs.
-CREATE OR REPLACE FUNCTION monitor.channel_of(utm_source text, utm_medium text, referrer text, page_url text)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT monitor.channel_from(lower(btrim(utm_source)), lower(btrim(utm_medium)),
-                              monitor.url_host(referrer), monitor.url_host(page_url))
-$$;
-
--- A query-string parameter of a URL, '+' decoded to space (percent-escapes kept).
-CREATE OR REPLACE FUNCTION monitor.url_param(u text, name text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT CASE WHEN position(name || '=' IN u) > 0
-              THEN nullif(replace(substring(u from '[?&]' || name || '=([^&#]*)'), '+', ' '), '') END
-$$;
+-- monitor.url_host, url_param, source_kind, channel_from and channel_of are
+-- generated from monitor/channels.py (the rules the Spark engine uses too) and
+-- installed by `init` after this file.
 
 -- The schema version `init` applied; every other command refuses an older one.
 CREATE TABLE IF NOT EXISTS monitor.schema_version (

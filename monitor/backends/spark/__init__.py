@@ -1,0 +1,207 @@
+"""Spark engine: a day's metrics computed where the events live (a lake of day partitions).
+
+The day's files stay in ``engine.spark_source``/``date=YYYY-MM-DD/``; Spark reads
+that one folder, computes every metric the PostgreSQL pass computes (events.sql,
+day_metrics.sql: the same definitions in Spark SQL, the same channel rules from
+monitor/channels.py, the same user-agent table) and the rows go to the same
+PostgreSQL metrics store. Suites, actions, results and the gate do not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import os
+from pathlib import Path
+from string import Template
+
+import sqlalchemy as sa
+
+from monitor import channels
+from monitor.backends import postgres as store
+from monitor.errors import InfrastructureError, UsageError
+from monitor.settings import INPUT_COLUMNS, Settings
+
+log = logging.getLogger(__name__)
+_HERE = Path(__file__).parent
+FORMATS = {".csv": "csv", ".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet"}
+
+
+@functools.cache
+def _sql(name: str) -> Template:
+    return Template((_HERE / name).read_text())
+
+
+def session(settings: Settings):
+    """This process's Spark session (started once: a JVM takes seconds to start)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError("the spark engine needs pyspark: pip install -e '.[spark]'") from None
+    master = settings.spark.master or os.environ.get("SPARK_MASTER") or "local[*]"
+    builder = (SparkSession.builder.appName("event-monitor").master(master)
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.ansi.enabled", "false")
+               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={_HERE / 'log4j2.properties'}"))
+    if master.startswith("local"):
+        builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
+    for key, value in settings.spark.conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:
+        raise InfrastructureError(f"Spark did not start ({master}): {_first_line(exc)}") from None
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str]] | None:
+    """(path, format) of the day's data files; None when the day's folder does not exist."""
+    jvm = spark.sparkContext._jvm
+    folder = jvm.org.apache.hadoop.fs.Path(f"{source.rstrip('/')}/date={day.isoformat()}")
+    try:
+        fs = folder.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        if not fs.exists(folder):
+            return None
+        statuses = fs.listStatus(folder)
+    except Exception as exc:
+        raise InfrastructureError(f"cannot list {folder.toString()}: {_first_line(exc)}") from None
+    files = []
+    for st in statuses:
+        name = st.getPath().getName()
+        if st.isDirectory() or name.startswith(("_", ".")):  # _SUCCESS, .crc and the like
+            continue
+        stem = name[:-3] if name.endswith(".gz") else name
+        fmt = FORMATS.get(Path(stem).suffix.lower())
+        if fmt is None:
+            raise UsageError(f"{st.getPath().toString()}: not a .csv, .jsonl or .parquet file")
+        files.append((st.getPath().toString(), fmt))
+    return sorted(files)
+
+
+def _read_file(spark, path: str, fmt: str):
+    """One file as a DataFrame of text columns; malformed records are kept (PERMISSIVE)."""
+    from pyspark.sql import functions as F
+
+    reader = spark.read.option("mode", "PERMISSIVE")
+    try:
+        if fmt == "csv":
+            df = (reader.option("header", "true").option("multiLine", "true").option("escape", '"')
+                  .option("inferSchema", "false").csv(path))
+        elif fmt == "json":
+            df = reader.option("primitivesAsString", "true").json(path)
+        else:
+            df = reader.parquet(path)
+        columns = [c for c in df.columns if c != "_corrupt_record"]
+    except Exception as exc:
+        raise UsageError(f"{path}: unreadable ({_first_line(exc)})") from None
+    types = dict(df.dtypes)
+
+    def text(c):
+        if c not in types:
+            return F.lit(None).cast("string").alias(c)
+        if types[c] == "string":
+            return F.col(f"`{c}`")
+        return (F.to_json(F.col(f"`{c}`")) if types[c].startswith(("struct", "map", "array"))
+                else F.col(f"`{c}`").cast("string")).alias(c)
+
+    return df.select(*[text(c) for c in INPUT_COLUMNS]), columns
+
+
+def _params(day: dt.date, settings: Settings) -> dict[str, str]:
+    ev, lit = settings.events, functools.partial(channels.lit, dialect="spark")
+    landing = channels.landing_fields("page_url", "referrer", "l_source", "l_medium", "l_campaign", "spark")
+    return {
+        "day": lit(day.isoformat()),
+        "known": "array(" + ", ".join(lit(n) for n in ev.known) + ")",
+        "ev_page_view": lit(ev.page_view), "ev_add_to_cart": lit(ev.add_to_cart),
+        "ev_checkout": lit(ev.checkout), "ev_purchase": lit(ev.purchase),
+        "gap_micros": str(settings.sessions.inactivity_minutes * 60 * 1_000_000),
+        "future_tolerance_minutes": str(settings.thresholds.future_tolerance_minutes),
+        "bot_hits_per_minute": str(settings.bots.max_hits_per_minute), "bot_minutes": str(settings.bots.fast_minutes),
+        "channel": landing["channel"], "source": landing["source"], "campaign": landing["campaign"],
+    }
+
+
+def _schema_rows(file_columns: list[list[str]]) -> list[tuple[str, str, float]]:
+    """missing_column / unexpected_column / loads, from each file's own columns (a file is a load)."""
+    rows = [("loads", "", float(len(file_columns)))]
+    for c in INPUT_COLUMNS:
+        missing = sum(1 for cols in file_columns if c not in cols)
+        if missing:
+            rows.append(("missing_column", c, float(missing)))
+    extra: dict[str, int] = {}
+    for cols in file_columns:
+        for c in cols:
+            if c not in INPUT_COLUMNS:
+                extra[c] = extra.get(c, 0) + 1
+    rows += [("unexpected_column", c, float(n)) for c, n in sorted(extra.items())]
+    return rows
+
+
+def day_metric_rows(spark, conn: sa.Connection, day: dt.date, settings: Settings) -> list[tuple[str, str, float]]:
+    """The day's (metric, dimension, value) rows, computed by Spark."""
+    if not settings.engine.spark_source:
+        raise UsageError("the spark engine needs engine.spark_source in monitor.toml (the lake folder)")
+    files = partition_files(spark, settings.engine.spark_source, day)
+    if not files:  # no folder, or no data file in it: the day has no data (no_data alerts)
+        return [("rows", "", 0.0), ("loads", "", 0.0)]
+    frames, file_columns = [], []
+    for path, fmt in files:
+        df, columns = _read_file(spark, path, fmt)
+        frames.append(df)
+        file_columns.append(columns)
+    day_rows = functools.reduce(lambda a, b: a.unionByName(b), frames)
+    day_rows.createOrReplaceTempView("day_rows")
+    params = _params(day, settings)
+    from pyspark import StorageLevel
+
+    ev = spark.sql(_sql("events.sql").substitute(params)).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        ev.createOrReplaceTempView("ev")
+        agents = [r[0] for r in ev.where("user_agent IS NOT NULL").select("user_agent").distinct().collect()]
+        spark.createDataFrame(_classify_agents(conn, agents), "user_agent string, device_type string, bot_name string") \
+            .createOrReplaceTempView("agents")
+        rows = [(r.metric, r.dimension, r.value) for r in spark.sql(_sql("day_metrics.sql").substitute(params)).collect()]
+    finally:
+        ev.unpersist()
+    return rows + _schema_rows(file_columns)
+
+
+def _classify_agents(conn: sa.Connection, agents: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """The day's distinct user agents, classified through the store's user-agent table
+    (the same table, and the same parser, the PostgreSQL engine uses)."""
+    if not agents:
+        return []
+    cursor = conn.connection.cursor()
+    cursor.execute("SELECT user_agent FROM monitor.user_agents WHERE user_agent = ANY (%s)", (agents,))
+    known = {r[0] for r in cursor.fetchall()}
+    new = [a for a in agents if a not in known]
+    if new:
+        from monitor import devices
+
+        cursor.executemany("INSERT INTO monitor.user_agents (user_agent, device_type, bot_name) VALUES (%s, %s, %s)"
+                           " ON CONFLICT DO NOTHING", [(a, *devices.classify(a)) for a in new])
+    cursor.execute("SELECT user_agent, device_type, bot_name FROM monitor.user_agents WHERE user_agent = ANY (%s)",
+                   (agents,))
+    return cursor.fetchall()
+
+
+def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
+    """Recompute one day's metrics with Spark into monitor.daily_metrics (replacing the day)."""
+    spark = session(settings)
+    try:
+        rows = day_metric_rows(spark, conn, day, settings)
+    except (UsageError, InfrastructureError):
+        raise
+    except Exception as exc:  # the JVM, an executor, a lost connection to the cluster
+        raise InfrastructureError(f"Spark failed on {day}: {_first_line(exc)}") from None
+    store.store_day_metrics(conn.connection.cursor(), day, rows, [])
+    return {(m, d): v for m, d, v in rows}

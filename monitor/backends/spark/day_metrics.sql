@@ -1,0 +1,153 @@
+-- The PostgreSQL engine's day pass (../postgres/day_metrics.sql) in Spark SQL: the
+-- same metrics with the same meaning, over the view ev (events.sql: one row per input
+-- row, parsed) and agents (user agent -> device_type, bot_name, from the store).
+-- Dollar placeholders are filled by the engine with literals; channel, source and
+-- campaign with monitor/channels.py's rules over the landing fields.
+WITH raw AS (
+    SELECT count(*) AS rows,
+           count_if(client_id IS NULL) AS null_client_id,
+           count_if(coalesce(trim(ts_text), '') = '') AS null_timestamp,
+           count_if(event_name IS NULL) AS null_event_name,
+           count_if(NOT array_contains($known, event_name)) AS unknown_event_name,
+           count_if(unparseable) AS unparseable_timestamp,
+           count_if(future) AS future_timestamp,
+           count_if(out_of_day) AS out_of_day_timestamp,
+           count_if(unparseable OR future OR out_of_day) AS invalid_timestamp,
+           count_if(malformed) AS malformed_json,
+           count_if(bad_bytes) AS invalid_encoding,
+           coalesce(sum(revenue), 0) AS revenue,
+           count(DISTINCT client_id) AS distinct_clients
+    FROM ev
+),
+dup AS (
+    SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
+    FROM (SELECT count(*) AS n FROM ev GROUP BY client_id, ts_text, event_name, event_data HAVING count(*) > 1) d
+),
+by_type AS (
+    SELECT k.name, coalesce(c.n, 0) AS n
+    FROM (SELECT explode($known) AS name) k
+    LEFT JOIN (SELECT event_name, count(*) AS n FROM ev GROUP BY 1) c ON c.event_name = k.name
+    WHERE (SELECT rows FROM raw) > 0
+),
+hits AS (
+    SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (PARTITION BY client_id, session_id ORDER BY ts
+                                                           ROWS UNBOUNDED PRECEDING) AS seq
+    FROM (SELECT client_id, ts, event_name, session_id, revenue,
+                 CASE WHEN session_id IS NOT NULL THEN lag(ts) OVER w IS NULL
+                      ELSE coalesce(unix_micros(ts) - unix_micros(lag(ts) OVER w) > $gap_micros, true) END AS starts,
+                 named_struct('page_url', page_url, 'referrer', referrer, 'utm_source', utm_source,
+                              'utm_medium', utm_medium, 'utm_campaign', utm_campaign,
+                              'device_type', device_type, 'user_agent', user_agent) AS landing
+          FROM ev WHERE client_id IS NOT NULL AND ts IS NOT NULL
+          WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)) h
+),
+sessions AS (
+    SELECT client_id, double(unix_micros(max(ts)) - unix_micros(min(ts))) / 1000000 AS duration_s,
+           count_if(event_name = $ev_page_view) AS pages,
+           bool_or(event_name = $ev_add_to_cart) AS cart,
+           bool_or(event_name = $ev_checkout) AS checkout,
+           bool_or(event_name = $ev_purchase) AS purchase,
+           count(*) AS hits,
+           count_if(event_name = $ev_add_to_cart) AS cart_events,
+           count_if(event_name = $ev_checkout) AS checkout_events,
+           coalesce(sum(revenue), 0) AS revenue,
+           max(CASE WHEN starts THEN landing END) AS l
+    FROM hits GROUP BY client_id, session_id, seq
+),
+fast AS (
+    SELECT client_id FROM (
+        SELECT client_id, date_trunc('MINUTE', ts) AS minute FROM ev
+        WHERE client_id IN (SELECT client_id FROM ev WHERE ts IS NOT NULL GROUP BY 1
+                            HAVING count(*) > $bot_hits_per_minute * $bot_minutes)
+          AND ts IS NOT NULL
+        GROUP BY 1, 2 HAVING count(*) > $bot_hits_per_minute) m
+    GROUP BY 1 HAVING count(*) >= $bot_minutes
+),
+landed AS (
+    SELECT s.*, $channel AS channel, $source AS utm_source, coalesce($campaign, '(none)') AS utm_campaign
+    FROM (SELECT s.*, coalesce(l.page_url, '') AS page_url, coalesce(l.referrer, '') AS referrer,
+                 coalesce(l.utm_source, '') AS l_source, coalesce(l.utm_medium, '') AS l_medium,
+                 coalesce(l.utm_campaign, '') AS l_campaign
+          FROM sessions s) s
+),
+sess AS (
+    SELECT s.*, (coalesce(a.device_type = 'bot', false) OR f.client_id IS NOT NULL) AS bot,
+           coalesce(a.bot_name, CASE WHEN f.client_id IS NOT NULL THEN 'fast client ' || left(s.client_id, 13) END)
+               AS bot_label,
+           coalesce(s.l.device_type, a.device_type, 'unknown') AS device
+    FROM landed s
+    LEFT JOIN agents a ON a.user_agent = s.l.user_agent
+    LEFT JOIN fast f ON f.client_id = s.client_id
+),
+cells AS (
+    SELECT bot, bot_label, device, channel, utm_source, utm_campaign,
+           count(*) AS sessions, sum(hits) AS hits, sum(pages) AS pages,
+           count_if(cart) AS carts, count_if(checkout) AS checkouts, count_if(purchase) AS purchases,
+           sum(cart_events) AS cart_events, sum(checkout_events) AS checkout_events,
+           sum(duration_s) AS duration_s, sum(revenue) AS revenue
+    FROM sess GROUP BY 1, 2, 3, 4, 5, 6
+),
+human AS (
+    SELECT * FROM cells WHERE NOT bot
+),
+bot_totals AS (
+    SELECT coalesce(sum(sessions) FILTER (WHERE bot), 0) AS bot_sessions,
+           double(coalesce(sum(sessions) FILTER (WHERE bot), 0)) / nullif(sum(sessions), 0) AS bot_share,
+           double(coalesce(sum(hits) FILTER (WHERE bot), 0)) / nullif(sum(hits), 0) AS bot_hit_share
+    FROM cells
+),
+bot_agents AS (
+    SELECT bot_label, sum(hits) AS hits FROM cells WHERE bot GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
+),
+sess_totals AS (
+    SELECT coalesce(sum(sessions), 0) AS sessions,
+           sum(duration_s) / nullif(sum(sessions), 0) AS avg_session_duration_s,
+           double(sum(pages)) / nullif(sum(sessions), 0) AS page_depth,
+           coalesce(sum(carts), 0) AS sessions_with_cart,
+           coalesce(sum(checkouts), 0) AS sessions_with_checkout,
+           coalesce(sum(purchases), 0) AS sessions_with_purchase
+    FROM human
+),
+segs AS (
+    SELECT CASE WHEN grouping(device) = 0 THEN 'device' WHEN grouping(channel) = 0 THEN 'channel'
+                WHEN grouping(utm_source) = 0 THEN 'utm_source' ELSE 'utm_campaign' END AS dim,
+           coalesce(device, channel, utm_source, utm_campaign) AS val,
+           sum(sessions) AS sessions, sum(hits) AS hits, sum(pages) AS pages, sum(carts) AS carts,
+           sum(checkouts) AS checkouts, sum(purchases) AS purchases, sum(cart_events) AS cart_events,
+           sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
+    FROM human
+    GROUP BY GROUPING SETS ((device), (channel), (utm_source), (utm_campaign))
+),
+seg AS (
+    SELECT dim || '=' || val AS segment, s.* FROM segs s WHERE dim <> 'utm_campaign'
+)
+SELECT metric, dimension, value FROM (
+    SELECT metric, '' AS dimension, value FROM raw CROSS JOIN dup LATERAL VIEW stack(17,
+        'rows', double(rows), 'null_client_id', double(null_client_id), 'null_timestamp', double(null_timestamp),
+        'null_event_name', double(null_event_name), 'unknown_event_name', double(unknown_event_name),
+        'unparseable_timestamp', double(unparseable_timestamp), 'future_timestamp', double(future_timestamp),
+        'out_of_day_timestamp', double(out_of_day_timestamp), 'invalid_timestamp', double(invalid_timestamp),
+        'malformed_json', double(malformed_json), 'malformed_json_rate', double(malformed_json) / nullif(rows, 0),
+        'invalid_encoding', double(invalid_encoding), 'invalid_encoding_rate', double(invalid_encoding) / nullif(rows, 0),
+        'distinct_clients', double(distinct_clients), 'revenue', double(revenue),
+        'duplicate_rows', double(duplicate_rows), 'duplicate_rate', double(duplicate_rows) / nullif(rows, 0)) s AS metric, value
+    UNION ALL SELECT 'events', name, double(n) FROM by_type
+    UNION ALL SELECT metric, '', value FROM sess_totals LATERAL VIEW stack(10,
+        'sessions', double(sessions), 'avg_session_duration_s', avg_session_duration_s, 'page_depth', page_depth,
+        'sessions_with_cart', double(sessions_with_cart), 'sessions_with_checkout', double(sessions_with_checkout),
+        'sessions_with_purchase', double(sessions_with_purchase),
+        'cart_rate', double(sessions_with_cart) / nullif(sessions, 0),
+        'cart_to_checkout_rate', double(sessions_with_checkout) / nullif(sessions_with_cart, 0),
+        'checkout_to_purchase_rate', double(sessions_with_purchase) / nullif(sessions_with_checkout, 0),
+        'session_conversion_rate', double(sessions_with_purchase) / nullif(sessions, 0)) s AS metric, value
+    UNION ALL SELECT dim || '_share', val, double(s.sessions) / t.sessions FROM segs s CROSS JOIN sess_totals t
+    UNION ALL SELECT metric, '', value FROM bot_totals LATERAL VIEW stack(3,
+        'bot_sessions', double(bot_sessions), 'bot_share', bot_share, 'bot_hit_share', bot_hit_share) s AS metric, value
+    UNION ALL SELECT 'bot_hits', bot_label, double(hits) FROM bot_agents
+    UNION ALL SELECT metric, segment, value FROM seg LATERAL VIEW stack(10,
+        'seg_sessions', double(sessions), 'seg_hits', double(hits), 'seg_pages', double(pages),
+        'seg_carts', double(carts), 'seg_checkouts', double(checkouts), 'seg_purchases', double(purchases),
+        'seg_cart_events', double(cart_events), 'seg_checkout_events', double(checkout_events),
+        'seg_duration_s', duration_s, 'seg_revenue', double(revenue)) s AS metric, value
+) m
+WHERE value IS NOT NULL

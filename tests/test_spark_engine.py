@@ -1,0 +1,249 @@
+"""The Spark engine computes what the PostgreSQL engine computes (CONTRACT.md section 6).
+
+The same generated days, dirty rows included, are loaded into PostgreSQL and
+written as a lake of day partitions; both engines' daily_metrics must agree
+(counts exactly, the rest to 1e-9), and `run --engine spark` must give the same
+summary and exit code as the PostgreSQL engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from monitor import database, generator, loader, settings
+from monitor.backends import postgres, spark as spark_engine
+from monitor.errors import InfrastructureError, UsageError
+
+DAY = dt.date(2026, 6, 10)
+ROOT = Path(__file__).resolve().parent.parent
+
+# rows no generator writes: explicit session ids, odd UTMs, JSON PostgreSQL rejects, odd spacing
+ODD_ROWS = [
+    ["s1", "2026-06-10T08:00:00Z", "page_viewed",
+     '{"session_id":"A","page_url":"https://shop.example.com/?utm_source=Google&utm_medium=CPC&utm_campaign=Summer+Sale"}'],
+    ["s1", "2026-06-10T09:30:00Z", "page_viewed", '{"session_id":"A","page_url":"https://shop.example.com/p"}'],
+    ["s1", "2026-06-10T09:31:00Z", "page_viewed", '{"session_id":"B","referrer":"https://www.bing.com/search"}'],
+    ["s1", "2026-06-10T09:32:00Z", "purchase", '{"session_id":"B","revenue":"12.50"}'],
+    ["s2", "2026-06-10 10:00:00+02", "page_viewed",
+     '{"utm_source":"newsletter","utm_medium":"","referrer":"https://mail.google.com/"}'],
+    ["s2", "2026-06-10T10:05:00.123456Z", "add_to_cart", '{"utm_source":" Facebook ","utm_medium":"paid_social"}'],
+    ["  s3  ", "2026-06-10T11:00:00Z", "page_viewed", '{"referrer":"https://t.co/x","page_url":"https://shop.example.com/"}'],
+    ["s3", "2026-06-10T11:00:00Z", " purchase ", '{"revenue":"abc"}'],
+    ["s4", "2026-06-10T12:00:00Z", "page_viewed", '{"page_url":"https://shop.example.com/"} trailing'],
+    ["s4", "2026-06-10T12:01:00Z", "page_viewed", '{"a": NaN}'],
+    ["s4", "2026-06-10T12:02:00Z", "page_viewed", "{'single': 'quotes'}"],
+    ["s4", "2026-06-10T12:03:00Z", "page_viewed", '["an", "array"]'],
+    ["s4", "2026-06-10T12:04:00Z", "page_viewed", ' {"device_type":"Tablet","referrer":"https://shop.example.com/x"} '],
+    ["s5", "2026-06-10T12:05", "page_viewed", '{"page_url":"https://other.example.org/?utm_medium=email"}'],
+    ["s5", "2026-02-30T10:00:00Z", "page_viewed", "{}"],
+    ["", "", "", ""],
+]
+
+DIRTY = ("null_client_id", "null_timestamp", "null_event_name", "unknown_event_name", "invalid_timestamp",
+         "late_timestamp", "future_timestamp", "malformed_json_heavy", "duplicate_spike", "bot_burst",
+         "fast_scraper", "unexpected_column")
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    s = settings.Settings(spark=settings.Spark(master="local[2]"))
+    session = spark_engine.session(s)
+    yield session
+
+
+def _write_day_csv(path: Path, day: dt.date, incidents: tuple[str, ...], seed: int, sessions: int,
+                   odd: bool) -> Path:
+    rows = generator.Generator(seed=seed, sessions_per_day=sessions).day_rows(day, incidents)
+    if odd:
+        rows = rows + [[r[0], r[1].replace("2026-06-10", day.isoformat()), r[2], r[3]] for r in ODD_ROWS]
+    return generator.write_csv(path, rows, incidents)
+
+
+def _as_jsonl(src: Path, dest: Path) -> None:
+    with src.open(newline="", encoding="utf-8") as fh, dest.open("w", encoding="utf-8") as out:
+        for rec in csv.DictReader(fh):
+            out.write(json.dumps(rec) + "\n")
+
+
+def _as_parquet(spark, src: Path, folder: Path) -> None:
+    df = spark.read.option("header", "true").option("multiLine", "true").option("escape", '"').csv(str(src))
+    df.coalesce(1).write.mode("overwrite").parquet(str(folder / "_tmp"))
+    part = next((folder / "_tmp").glob("*.parquet"))
+    part.rename(folder / "events.parquet")
+    for f in (folder / "_tmp").iterdir():
+        f.unlink()
+    (folder / "_tmp").rmdir()
+
+
+def _stored(day: dt.date) -> dict[tuple[str, str], float]:
+    with database.engine().connect() as conn:
+        return {(m, d): v for m, d, v in conn.execute(sa.text(
+            "SELECT metric, dimension, value FROM monitor.daily_metrics WHERE day = :d"), {"d": day})}
+
+
+def _compute(engine, day: dt.date, s: settings.Settings) -> dict[tuple[str, str], float]:
+    with database.engine().begin() as conn:
+        engine.compute_day_metrics(conn, day, s)
+    return _stored(day)
+
+
+def _assert_same(pg: dict, sp: dict) -> None:
+    assert set(pg) == set(sp), f"only postgres: {sorted(set(pg) - set(sp))[:8]}; only spark: {sorted(set(sp) - set(pg))[:8]}"
+    differ = {k: (pg[k], sp[k]) for k in pg
+              if (pg[k] != sp[k]) if float(pg[k]).is_integer() and float(sp[k]).is_integer()
+              or abs(pg[k] - sp[k]) > 1e-9 * max(1.0, abs(pg[k]))}
+    assert not differ, f"{len(differ)} metrics differ, e.g. {dict(list(differ.items())[:6])}"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("incidents,odd", [((), False), (DIRTY, True)], ids=["clean", "dirty"])
+def test_both_engines_store_the_same_metrics(db, spark, tmp_path, fmt, incidents, odd):
+    src = _write_day_csv(tmp_path / "in" / "events.csv", DAY, incidents, seed=5, sessions=400, odd=odd)
+    loader.load_file(database.engine(), settings.load(), src, DAY)
+    part = tmp_path / "lake" / f"date={DAY}"
+    part.mkdir(parents=True)
+    if fmt == "csv":
+        (part / "events.csv").write_bytes(src.read_bytes())
+    elif fmt == "jsonl":
+        _as_jsonl(src, part / "events.jsonl")
+    else:
+        _as_parquet(spark, src, part)
+    pg = _compute(postgres, DAY, settings.load())
+    s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")),
+                          spark=settings.Spark(master="local[2]"))
+    sp = _compute(spark_engine, DAY, s)
+    if fmt == "jsonl":  # a JSON Lines file has the columns its objects have: the extra column is in every row
+        assert sp[("unexpected_column", "debug_flag")] == 1 if "unexpected_column" in incidents else True
+    _assert_same(pg, sp)
+    assert pg[("rows", "")] > 1000
+
+
+def test_a_day_without_a_partition_folder_has_no_data(db, spark, tmp_path):
+    s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")))
+    (tmp_path / "lake" / "date=2026-06-09").mkdir(parents=True)
+    got = _compute(spark_engine, DAY, s)
+    assert got[("rows", "")] == 0 and not any(m == "sessions" for m, _ in got)
+
+
+def test_an_unreadable_file_is_a_usage_error_naming_it(db, spark, tmp_path):
+    part = tmp_path / "lake" / f"date={DAY}"
+    part.mkdir(parents=True)
+    (part / "events.parquet").write_bytes(b"PAR1 this is not parquet")
+    s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")))
+    with pytest.raises(UsageError, match="events.parquet"):
+        _compute(spark_engine, DAY, s)
+
+
+def test_a_file_of_unknown_kind_is_a_usage_error(db, spark, tmp_path):
+    part = tmp_path / "lake" / f"date={DAY}"
+    part.mkdir(parents=True)
+    (part / "events.xlsx").write_bytes(b"x")
+    s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")))
+    with pytest.raises(UsageError, match="events.xlsx"):
+        _compute(spark_engine, DAY, s)
+
+
+HISTORY = 5
+# every incident of the generator's catalog, a few that do not mask each other per day
+INCIDENT_DAYS = [
+    ("zero_purchase", "null_client_id", "unexpected_column", "broken_utm"),
+    ("null_timestamp", "invalid_timestamp", "malformed_json_light", "bot_burst"),
+    ("null_event_name", "unknown_event_name", "late_timestamp", "duplicate_spike"),
+    ("future_timestamp", "malformed_json_heavy", "fast_scraper", "checkout_drop"),
+    ("missing_column",),
+    ("volume_drop", "lost_mobile_tracking"),
+    ("traffic_spike", "page_view_drop", "fragmented_sessions"),
+]
+
+
+def _strip(summary: dict) -> dict:
+    """A day's --json summary without what differs by design: the run id, and the
+    offending rows PostgreSQL names (a lake file has no line numbers for Spark)."""
+    alerts = []
+    for a in summary["alerts"]:
+        a = {k: v for k, v in a.items() if k != "samples"}
+        for first in summary_samples(summary, a["check"])[:1]:
+            a["message"] = a["message"].replace(
+                f"; first at {first['file'].rsplit('/', 1)[-1]} line {first['line']}: {first['value']!r}", "")
+        alerts.append(a)
+    return {**{k: v for k, v in summary.items() if k != "run_id"}, "alerts": alerts}
+
+
+def summary_samples(summary: dict, check: str) -> list[dict]:
+    return next((a.get("samples") or [] for a in summary["alerts"] if a["check"] == check), [])
+
+
+def test_run_with_the_spark_engine_gives_the_postgres_verdicts(use_database, tmp_path):
+    """Every incident of the generator's catalog after a few days of history:
+    `backfill --engine spark` on the lake and `backfill` on the loaded rows print the same
+    summaries, and `run --date D --engine spark` exits as `run --date D` does."""
+    assert sorted(i for day in INCIDENT_DAYS for i in day) == sorted(generator.CATALOG)
+    plan = [()] * HISTORY + INCIDENT_DAYS
+    days = [DAY + dt.timedelta(days=i) for i in range(len(plan))]
+    gen = generator.Generator(seed=3, sessions_per_day=300)
+    lake = tmp_path / "lake"
+    pg_url, spark_url = use_database(), use_database()
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[engine]\nspark_source = "{lake}"\n[spark]\nmaster = "local[2]"\n')
+    env = dict(os.environ, MONITOR_CONFIG=str(config))
+    for url in (pg_url, spark_url):
+        assert subprocess.run([sys.executable, str(ROOT / "runner.py"), "init"], env=dict(env, DATABASE_URL=url),
+                              capture_output=True, timeout=300).returncode == 0
+    database.use(pg_url)
+    for day, inc in zip(days, plan):
+        path = generator.write_csv(lake / f"date={day}" / "events.csv", gen.day_rows(day, inc), inc)
+        loader.load_file(database.engine(), settings.load(), path, day)
+
+    def cli(url, *args):
+        return subprocess.run([sys.executable, str(ROOT / "runner.py"), *args], env=dict(env, DATABASE_URL=url),
+                              capture_output=True, text=True, timeout=600)
+
+    span = ("--start", str(days[0]), "--end", str(days[-1]), "--json")
+    pg = cli(pg_url, "backfill", *span)
+    sp = cli(spark_url, "backfill", *span, "--engine", "spark")
+    assert pg.returncode == sp.returncode == 1, (pg.stderr[-2000:], sp.stderr[-2000:])
+    pg_days = [json.loads(line) for line in pg.stdout.splitlines()]
+    sp_days = [json.loads(line) for line in sp.stdout.splitlines()]
+    assert len(pg_days) == len(days) and sum(len(d["alerts"]) for d in pg_days) >= len(INCIDENT_DAYS)
+    for inc, a, b in zip(plan, pg_days, sp_days):
+        x, y = _strip(a), _strip(b)
+        differ = [(p, q) for p, q in zip(x["alerts"], y["alerts"]) if p != q]
+        assert x == y, f"{a['date']} ({inc or 'history'}): postgres != spark: {differ or (x, y)}"
+    critical = next(d for d, s in zip(days, pg_days) if s["status"] == "critical")
+    assert cli(spark_url, "run", "--date", str(critical), "--engine", "spark", "--no-notify").returncode == \
+        cli(pg_url, "run", "--date", str(critical), "--no-notify").returncode == 1
+
+
+@pytest.mark.parametrize("case, code, fragment", [
+    ("no-folder", 1, None),
+    ("unreadable", 2, "events.parquet: unreadable"),
+    ("bad-master", 3, "Spark did not start"),
+], ids=["missing-partition-is-no-data", "unreadable-file-exits-2", "spark-failure-exits-3"])
+def test_spark_failures_give_the_contracts_exit_codes(db, tmp_path, case, code, fragment):
+    lake = tmp_path / "lake"
+    (lake / "date=2026-06-09").mkdir(parents=True)
+    if case == "unreadable":
+        (lake / f"date={DAY}").mkdir()
+        (lake / f"date={DAY}" / "events.parquet").write_bytes(b"PAR1 not really")
+    master = "bogus://nowhere" if case == "bad-master" else "local[1]"
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'[engine]\nname = "spark"\nspark_source = "{lake}"\n[spark]\nmaster = "{master}"\n')
+    proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), "run", "--date", str(DAY), "--json", "--no-notify"],
+                          env=dict(os.environ, MONITOR_CONFIG=str(config), DATABASE_URL=db),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == code, proc.stderr[-2000:]
+    if fragment is None:
+        summary = json.loads(proc.stdout)
+        assert [a["check"] for a in summary["alerts"] if a["severity"] == "critical"][:1] == ["no_data"], summary
+    else:
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("error: ") and fragment in last and "Traceback" not in proc.stderr, proc.stderr[-2000:]
