@@ -9,7 +9,10 @@ For a target day of 100k and of 1M events it times, in one session on one server
     contract's reference; checked to agree with what the run stored), and
     bench/raw_metrics_baseline.sql only the raw ones (no sessions, channels,
     devices), a stricter yardstick;
-  * `load` of the target day's file into the 140-day table (rows/s) and the run's peak RSS.
+  * `load` of the target day's file into the 140-day table (rows/s) and the run's peak RSS;
+  * DuckDB computing the core metrics straight from the target day's CSV
+    (bench/duckdb_core_metrics.sql; checked against what the run stored), the
+    contract's yardstick for a 1M-event day's run (bench-only: pip install -e '.[bench]').
 History days hold 100k events each (copies of one generated day, timestamps shifted).
 
 The SQL passes, the process run and the in-process run alternate within each
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from string import Template
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -104,6 +108,7 @@ def copy_history(conn, template_day: dt.date, days: list[dt.date]) -> None:
     conn.commit()
 
 
+DUCKDB_SQL = "duckdb_core_metrics.sql"
 RAW_SQL = "raw_metrics_baseline.sql"
 REF_SQL = "same_metrics_baseline.sql"
 
@@ -119,6 +124,45 @@ def check_same_metrics(eng, rows: list) -> None:
               if k not in stored or k not in reference or abs(stored[k] - reference[k]) > 1e-9 * max(1, abs(stored[k]))]
     if differ:
         raise SystemExit(f"reference pass disagrees with the metrics pass on {sorted(differ)[:5]}")
+
+
+def duckdb_pass(csv: Path, s: settings.Settings) -> dict:
+    """The core metrics of the day from its CSV, in a fresh DuckDB (no load, no cache)."""
+    import duckdb
+
+    def lit(v: str) -> str:
+        return "'" + v.replace("'", "''") + "'"
+
+    ev = s.events
+    sql = Template((HERE / DUCKDB_SQL).read_text()).substitute(
+        csv=lit(str(csv)), day=lit(str(TARGET)), known="[" + ", ".join(lit(n) for n in ev.known) + "]",
+        ev_page_view=lit(ev.page_view), ev_add_to_cart=lit(ev.add_to_cart), ev_checkout=lit(ev.checkout),
+        ev_purchase=lit(ev.purchase))
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        return {(m, d): v for m, d, v in con.execute(sql).fetchall()}
+    finally:
+        con.close()
+
+
+def check_duckdb(eng, duck: dict) -> None:
+    """DuckDB's core metrics must be the run's (its sessions count bots too: the run's
+    sessions plus bot_sessions), or its time is no yardstick."""
+    with eng.connect() as conn:
+        stored = {(m, d): v for m, d, v in conn.execute(sa.text(
+            "SELECT metric, dimension, value FROM monitor.daily_metrics WHERE day = :d"), {"d": TARGET})}
+    differ = []
+    for (metric, dim), value in duck.items():
+        if metric.endswith("_all"):
+            continue  # session measures over bots and people alike: only the count is comparable
+        if abs(stored.get((metric, dim), float("nan")) - value) > 1e-9 * max(1, abs(value)):
+            differ.append((metric, dim))
+    sessions = stored[("sessions", "")] + stored[("bot_sessions", "")]
+    if duck[("sessions_all", "")] != sessions:
+        differ.append(("sessions_all", ""))
+    if differ:
+        raise SystemExit(f"DuckDB's core metrics disagree with the run on {differ[:5]}")
 
 
 def vacuum(server: str, name: str) -> None:
@@ -176,14 +220,17 @@ def bench_size(server: str, size: int, repeat: int, work: Path) -> dict:
         for key in ("raw", "ref", "cli", "inproc"):
             out[f"{key}_{history}"] = []
         for _ in range(repeat):
+            if history == "14":  # DuckDB reads the CSV: the table's history means nothing to it
+                out["duck"] += timed(lambda: duckdb_pass(target_file, s), 1)
             out[f"raw_{history}"] += timed(lambda: sql_pass(RAW_SQL), 1)
             out[f"ref_{history}"] += timed(lambda: sql_pass(REF_SQL), 1)
             out[f"cli_{history}"] += timed(lambda: cli_run(url), 1)
             out[f"inproc_{history}"] += timed(in_process, 1)
 
-    out = {"size": report.rows, "gx_import": timed(gx_import, repeat)}
+    out = {"size": report.rows, "gx_import": timed(gx_import, repeat), "duck": []}
     measure("14")
     check_same_metrics(eng, sql_pass(REF_SQL))
+    check_duckdb(eng, duckdb_pass(target_file, s))
     with eng.connect() as conn:
         older = [first_hist - dt.timedelta(days=i) for i in range(1, 127)]
         copy_history(conn, first_hist, older)
@@ -236,6 +283,11 @@ def main() -> None:
                      f"{load_s:.2f} s ({r['size'] / load_s:,.0f} rows/s); "
                      f"peak RSS of a `run` process: {r['rss_mb']:.0f} MB; rows in table at 140 days: "
                      f"{r['history_rows_140']:,}")
+    for r in results:
+        duck, run = med(r["duck"]), med(r["cli_14"])
+        lines.append(f"- DuckDB, core metrics from the CSV of {r['size']:,} rows (median of {len(r['duck'])}): "
+                     f"{duck:.2f} s; `run` process / DuckDB: {run / duck:.2f}x; "
+                     f"(`load` + `run` process) / DuckDB: {(med(r['load']) + run) / duck:.2f}x")
     text = "\n".join(lines) + "\n"
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "latest.md").write_text(text)

@@ -70,11 +70,16 @@ def source_kind(x: str, d: Dialect) -> str:
             f" WHEN {_match(x, SOCIAL_SITES, d)} OR {_in(x, SOCIAL_HOSTS, d)} THEN 'social' END")
 
 
-def channel(src: str, med: str, ref_host: str, page_host: str, d: Dialect) -> str:
+def channel(src: str, med: str, ref_host: str, page_host: str, d: Dialect,
+            src_kind: str | None = None, ref_kind: str | None = None) -> str:
     """The default channel of a session from its landing hit: UTM source and medium
-    (lower-cased) win over the referrer; without UTM, a same-site referrer is Internal."""
+    (lower-cased) win over the referrer; without UTM, a same-site referrer is Internal.
+    ``src_kind`` / ``ref_kind`` name columns already holding source_kind of src / ref_host
+    (Spark: one expression this size per row would outgrow its generated code)."""
+    kinds = {src: src_kind, ref_host: ref_kind}
+
     def kind(x):
-        return f"({source_kind(x, d)})"
+        return kinds.get(x) or f"({source_kind(x, d)})"
 
     return f"""CASE
     WHEN coalesce({src}, '') = '' AND coalesce({med}, '') = '' THEN
@@ -97,16 +102,16 @@ def channel(src: str, med: str, ref_host: str, page_host: str, d: Dialect) -> st
   END"""
 
 
-def landing_fields(page_url: str, referrer: str, utm_source: str, utm_medium: str, utm_campaign: str,
+def landing_inputs(page_url: str, utm_source: str, utm_medium: str, utm_campaign: str, referrer: str,
                    d: Dialect) -> dict[str, str]:
-    """A landing's channel, source and campaign: UTM fields of the event, else those in its URL."""
+    """A landing's source, medium and campaign (UTM fields of the event, else those in its
+    URL; lower-case) and its referrer and page hosts: what ``channel`` classifies."""
     def utm(field, name):
         return f"lower(coalesce(nullif({field}, ''), {url_param(page_url, lit(name, d), d)}))"
 
-    src, med = utm(utm_source, "utm_source"), utm(utm_medium, "utm_medium")
-    return {"channel": channel(src, med, url_host(referrer, d), url_host(page_url, d), d),
-            "source": f"coalesce({src}, '(none)')",
-            "campaign": utm(utm_campaign, "utm_campaign")}
+    return {"src": utm(utm_source, "utm_source"), "med": utm(utm_medium, "utm_medium"),
+            "campaign": utm(utm_campaign, "utm_campaign"),
+            "ref_host": url_host(referrer, d), "page_host": url_host(page_url, d)}
 
 
 def postgres_functions() -> str:

@@ -117,7 +117,7 @@ def _read_file(spark, path: str, fmt: str):
 
 def _params(day: dt.date, settings: Settings) -> dict[str, str]:
     ev, lit = settings.events, functools.partial(channels.lit, dialect="spark")
-    landing = channels.landing_fields("page_url", "referrer", "l_source", "l_medium", "l_campaign", "spark")
+    landing = channels.landing_inputs("page_url", "l_source", "l_medium", "l_campaign", "referrer", "spark")
     return {
         "day": lit(day.isoformat()),
         "known": "array(" + ", ".join(lit(n) for n in ev.known) + ")",
@@ -126,7 +126,10 @@ def _params(day: dt.date, settings: Settings) -> dict[str, str]:
         "gap_micros": str(settings.sessions.inactivity_minutes * 60 * 1_000_000),
         "future_tolerance_minutes": str(settings.thresholds.future_tolerance_minutes),
         "bot_hits_per_minute": str(settings.bots.max_hits_per_minute), "bot_minutes": str(settings.bots.fast_minutes),
-        "channel": landing["channel"], "source": landing["source"], "campaign": landing["campaign"],
+        **landing,
+        "src_kind": channels.source_kind("src", "spark"), "ref_kind": channels.source_kind("ref_host", "spark"),
+        "channel": channels.channel("src", "med", "ref_host", "page_host", "spark",
+                                    src_kind="src_kind", ref_kind="ref_kind"),
     }
 
 

@@ -1,8 +1,8 @@
 -- The PostgreSQL engine's day pass (../postgres/day_metrics.sql) in Spark SQL: the
 -- same metrics with the same meaning, over the view ev (events.sql: one row per input
 -- row, parsed) and agents (user agent -> device_type, bot_name, from the store).
--- Dollar placeholders are filled by the engine with literals; channel, source and
--- campaign with monitor/channels.py's rules over the landing fields.
+-- Dollar placeholders are filled by the engine with literals, and the landing's
+-- inputs, kinds and channel with monitor/channels.py's rules.
 WITH raw AS (
     SELECT count(*) AS rows,
            count_if(client_id IS NULL) AS null_client_id,
@@ -63,12 +63,21 @@ fast AS (
         GROUP BY 1, 2 HAVING count(*) > $bot_hits_per_minute) m
     GROUP BY 1 HAVING count(*) >= $bot_minutes
 ),
-landed AS (
-    SELECT s.*, $channel AS channel, $source AS utm_source, coalesce($campaign, '(none)') AS utm_campaign
+landing_inputs AS (
+    -- the session's landing, classified in three steps (each step's columns computed once)
+    SELECT s.*, $src AS src, $med AS med, $campaign AS campaign, $ref_host AS ref_host, $page_host AS page_host
     FROM (SELECT s.*, coalesce(l.page_url, '') AS page_url, coalesce(l.referrer, '') AS referrer,
                  coalesce(l.utm_source, '') AS l_source, coalesce(l.utm_medium, '') AS l_medium,
                  coalesce(l.utm_campaign, '') AS l_campaign
           FROM sessions s) s
+),
+landing_kinds AS (
+    SELECT *, $src_kind AS src_kind, $ref_kind AS ref_kind FROM landing_inputs
+),
+landed AS (
+    SELECT *, $channel AS channel, coalesce(src, '(none)') AS utm_source,
+           coalesce(campaign, '(none)') AS utm_campaign
+    FROM landing_kinds
 ),
 sess AS (
     SELECT s.*, (coalesce(a.device_type = 'bot', false) OR f.client_id IS NOT NULL) AS bot,
