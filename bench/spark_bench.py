@@ -213,15 +213,21 @@ def main() -> None:
     work = state / "files"
     work.mkdir()
     spark = spark_engine.session(settings.Settings(spark=settings.Spark(conf={"spark.driver.memory": DRIVER_MEMORY})))
+    results = []
     try:
-        results = [bench_size(server, state, spark, int(n), args.repeat, work) for n in args.sizes.split(",")]
+        for n in args.sizes.split(","):
+            results.append(bench_size(server, state, spark, int(n), args.repeat, work))
+            report(results, args.repeat)  # each size as it finishes: a 10M day takes long
     finally:
         spark.stop()
         database.stop_embedded(state)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def report(results: list[dict], repeat: int) -> None:
     med = statistics.median
     lines = [f"# Spark engine bench {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, local[*] on "
-             f"{os.cpu_count()} cores, driver heap {DRIVER_MEMORY}, medians of {args.repeat} (10M day: one of each)", "",
+             f"{os.cpu_count()} cores, driver heap {DRIVER_MEMORY}, medians of {repeat} (10M day: one of each)", "",
              "| day | PostgreSQL `load` | PostgreSQL pass | Spark pass (Parquet) | Spark / PostgreSQL pass | "
              "Spark pass, 10 more days in the lake | `run` process, postgres | `run` process, spark | "
              "peak memory, postgres run + server (PSS) | peak memory, spark run + JVM (PSS) |",
@@ -236,7 +242,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "spark.md").write_text(text)
-    print(text)
+    print(text, flush=True)
 
 
 if __name__ == "__main__":
