@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from monitor import database, generator, loader, settings
 from monitor.backends import postgres, spark as spark_engine
-from monitor.errors import InfrastructureError, UsageError
+from monitor.errors import UsageError
 
 DAY = dt.date(2026, 6, 10)
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,21 +134,14 @@ def test_a_day_without_a_partition_folder_has_no_data(db, spark, tmp_path):
     assert got[("rows", "")] == 0 and not any(m == "sessions" for m, _ in got)
 
 
-def test_an_unreadable_file_is_a_usage_error_naming_it(db, spark, tmp_path):
+@pytest.mark.parametrize("name, content", [("events.parquet", b"PAR1 this is not parquet"), ("events.xlsx", b"x")],
+                         ids=["unreadable-parquet", "unknown-kind"])
+def test_a_bad_file_is_a_usage_error_naming_it(db, spark, tmp_path, name, content):
     part = tmp_path / "lake" / f"date={DAY}"
     part.mkdir(parents=True)
-    (part / "events.parquet").write_bytes(b"PAR1 this is not parquet")
+    (part / name).write_bytes(content)
     s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")))
-    with pytest.raises(UsageError, match="events.parquet"):
-        _compute(spark_engine, DAY, s)
-
-
-def test_a_file_of_unknown_kind_is_a_usage_error(db, spark, tmp_path):
-    part = tmp_path / "lake" / f"date={DAY}"
-    part.mkdir(parents=True)
-    (part / "events.xlsx").write_bytes(b"x")
-    s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")))
-    with pytest.raises(UsageError, match="events.xlsx"):
+    with pytest.raises(UsageError, match=name):
         _compute(spark_engine, DAY, s)
 
 

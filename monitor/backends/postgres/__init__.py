@@ -163,15 +163,21 @@ def learn_user_agents(cursor, table: str, where: str = "true") -> int:
             WHERE ua IS NOT NULL AND NOT EXISTS (SELECT 1 FROM monitor.user_agents k WHERE k.user_agent = agents.ua)"""
     )
     new = [r[0] for r in cursor.fetchall()]
-    if new:
-        from monitor import devices  # the parser's rules take a while to load: only when needed
-
-        cursor.executemany(
-            "INSERT INTO monitor.user_agents (user_agent, device_type, bot_name) VALUES (%s, %s, %s)"
-            " ON CONFLICT DO NOTHING",
-            [(ua, *devices.classify(ua)) for ua in new],
-        )
+    store_user_agents(cursor, new)
     return len(new)
+
+
+def store_user_agents(cursor, agents: list[str]) -> None:
+    """Classify agents the table does not hold yet and add them (every engine's one way in)."""
+    if not agents:
+        return
+    from monitor import devices  # the parser's rules take a while to load: only when needed
+
+    cursor.executemany(
+        "INSERT INTO monitor.user_agents (user_agent, device_type, bot_name) VALUES (%s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        [(ua, *devices.classify(ua)) for ua in agents],
+    )
 
 
 def reclassify_user_agents(cursor) -> int:

@@ -186,12 +186,7 @@ def _classify_agents(conn: sa.Connection, agents: list[str]) -> list[tuple[str, 
     cursor = conn.connection.cursor()
     cursor.execute("SELECT user_agent FROM monitor.user_agents WHERE user_agent = ANY (%s)", (agents,))
     known = {r[0] for r in cursor.fetchall()}
-    new = [a for a in agents if a not in known]
-    if new:
-        from monitor import devices
-
-        cursor.executemany("INSERT INTO monitor.user_agents (user_agent, device_type, bot_name) VALUES (%s, %s, %s)"
-                           " ON CONFLICT DO NOTHING", [(a, *devices.classify(a)) for a in new])
+    store.store_user_agents(cursor, [a for a in agents if a not in known])
     cursor.execute("SELECT user_agent, device_type, bot_name FROM monitor.user_agents WHERE user_agent = ANY (%s)",
                    (agents,))
     return cursor.fetchall()
