@@ -9,7 +9,8 @@ For a target day of 100k and of 1M events it times, in one session on one server
     contract's reference; checked to agree with what the run stored), and
     bench/raw_metrics_baseline.sql only the raw ones (no sessions, channels,
     devices), a stricter yardstick;
-  * `load` of the target day's file into the 140-day table (rows/s) and the run's peak RSS;
+  * `python runner.py load FILE --date D` of the target day's file into the
+    140-day table, process start to exit (rows/s), and the run's peak RSS;
   * DuckDB computing the core metrics straight from the target day's CSV
     (bench/duckdb_core_metrics.sql; checked against what the run stored), the
     contract's yardstick for a 1M-event day's run (bench-only: pip install -e '.[bench]').
@@ -78,6 +79,15 @@ def cli_run(url: str) -> None:
     kb = [line.split("=", 1)[1] for line in proc.stderr.splitlines() if line.startswith("maxrss_kb=")]
     if kb:
         RUN_RSS_MB.append(int(kb[-1]) / 1024)
+
+
+def cli_load(url: str, file: Path, day: dt.date) -> None:
+    """`runner.py load` as an ingestion job calls it, process start to exit."""
+    cmd = [sys.executable, str(ROOT / "runner.py"), "load", str(file), "--date", str(day), "--force"]
+    proc = subprocess.run(cmd, env=dict(os.environ, DATABASE_URL=url), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"load failed: {proc.stderr}")
 
 
 def gx_import() -> None:
@@ -237,7 +247,7 @@ def bench_size(server: str, size: int, repeat: int, work: Path) -> dict:
         out["history_rows_140"] = conn.execute(sa.text("SELECT count(*) FROM events.raw_events")).scalar()
     measure("140")
     # `load` of the same file as later days, into the table with 140 days of history
-    out["load"] = [timed(lambda: loader.load_file(eng, s, target_file, TARGET + dt.timedelta(days=i), force=True), 1)[0]
+    out["load"] = [timed(lambda: cli_load(url, target_file, TARGET + dt.timedelta(days=i)), 1)[0]
                    for i in range(1, repeat + 1)]
     out["rss_mb"] = max(RUN_RSS_MB, default=float("nan"))
     RUN_RSS_MB.clear()
@@ -279,7 +289,7 @@ def main() -> None:
                  f"{med([t for r in results for t in r['gx_import']]):.2f} s on this machine")
     for r in results:
         load_s = med(r["load"])
-        lines.append(f"- load of {r['size']:,} rows (median of {len(r['load'])}, into the 140-day table): "
+        lines.append(f"- `load` process of {r['size']:,} rows (median of {len(r['load'])}, into the 140-day table): "
                      f"{load_s:.2f} s ({r['size'] / load_s:,.0f} rows/s); "
                      f"peak RSS of a `run` process: {r['rss_mb']:.0f} MB; rows in table at 140 days: "
                      f"{r['history_rows_140']:,}")
