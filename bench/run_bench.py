@@ -32,7 +32,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from string import Template
@@ -45,6 +44,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from monitor import database, generator, loader, pipeline, settings  # noqa: E402
 from monitor.backends import postgres as backend  # noqa: E402
+
+import bench_server  # noqa: E402
 
 TARGET = dt.date(2026, 6, 30)
 HISTORY_EVENTS = 100_000
@@ -185,14 +186,12 @@ def vacuum(server: str, name: str) -> None:
 
 def bench_size(server: str, size: int, repeat: int, work: Path) -> dict:
     name = f"bench_{size}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        c.execute(sa.text(f"CREATE DATABASE {name}"))
-    url = database.with_database(server, name)
-    database.use(url)
+    with bench_server.fresh_database(server, name) as url:
+        return _bench_day(server, name, url, size, repeat, work)
+
+
+def _bench_day(server: str, name: str, url: str, size: int, repeat: int, work: Path) -> dict:
     s = settings.load()
-    pipeline.init(s)
     eng = database.engine()
 
     first_hist = TARGET - dt.timedelta(days=14)
@@ -251,10 +250,6 @@ def bench_size(server: str, size: int, repeat: int, work: Path) -> dict:
                    for i in range(1, repeat + 1)]
     out["rss_mb"] = max(RUN_RSS_MB, default=float("nan"))
     RUN_RSS_MB.clear()
-    database._engine(url).dispose()
-    database.use(None)
-    with admin.connect() as c:
-        c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     return out
 
 
@@ -263,15 +258,8 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    state = Path(tempfile.mkdtemp(prefix="monitor-bench-", dir="/tmp"))
-    server = database.embedded_url(state)
-    work = state / "files"
-    work.mkdir()
-    try:
+    with bench_server.embedded_server("monitor-bench-") as (server, _, work):
         results = [bench_size(server, int(n), args.repeat, work) for n in args.sizes.split(",")]
-    finally:
-        database.stop_embedded(state)
-        shutil.rmtree(state, ignore_errors=True)
     med = statistics.median
     lines = [f"# bench {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, median of {args.repeat}", "",
              "| target day | history | `run` process | `run` in-process | same-metrics SQL pass | in-process / "

@@ -25,7 +25,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,8 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from monitor import database, generator, loader, pipeline, settings  # noqa: E402
+from monitor import database, generator, loader, settings  # noqa: E402
 from monitor.backends import postgres, spark as spark_engine  # noqa: E402
+
+import bench_server  # noqa: E402
 
 TARGET = dt.date(2026, 6, 30)
 BASE_SESSIONS = 1_000_000 * 1500 // 5000
@@ -134,14 +135,11 @@ def build_lake(spark, base_csv: Path, copies: int, lake: Path, csv_dir: Path) ->
 
 
 def bench_size(server: str, state: Path, spark, copies: int, repeat: int, work: Path) -> dict:
-    name = f"bench_spark_{copies}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        c.execute(sa.text(f"CREATE DATABASE {name}"))
-    url = database.with_database(server, name)
-    database.use(url)
-    pipeline.init(settings.load())
+    with bench_server.fresh_database(server, f"bench_spark_{copies}") as url:
+        return _bench_day(url, state, spark, copies, repeat, work)
+
+
+def _bench_day(url: str, state: Path, spark, copies: int, repeat: int, work: Path) -> dict:
     eng = database.engine()
 
     base_csv = work / "base.csv"
@@ -195,10 +193,6 @@ def bench_size(server: str, state: Path, spark, copies: int, repeat: int, work: 
         t, m = cli_run(url, config, "spark")
         out["cli_spark"].append(t)
         out["mem_spark"].append(m)
-    database._engine(url).dispose()
-    database.use(None)
-    with admin.connect() as c:
-        c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
     shutil.rmtree(csv_dir, ignore_errors=True)
     return out
 
@@ -208,20 +202,15 @@ def main() -> None:
     ap.add_argument("--sizes", default="1,10")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    state = Path(tempfile.mkdtemp(prefix="monitor-spark-bench-", dir="/tmp"))
-    server = database.embedded_url(state)
-    work = state / "files"
-    work.mkdir()
-    spark = spark_engine.session(settings.Settings(spark=settings.Spark(conf={"spark.driver.memory": DRIVER_MEMORY})))
-    results = []
-    try:
-        for n in args.sizes.split(","):
-            results.append(bench_size(server, state, spark, int(n), args.repeat, work))
-            report(results, args.repeat)  # each size as it finishes: a 10M day takes long
-    finally:
-        spark.stop()
-        database.stop_embedded(state)
-        shutil.rmtree(state, ignore_errors=True)
+    with bench_server.embedded_server("monitor-spark-bench-") as (server, state, work):
+        spark = spark_engine.session(settings.Settings(spark=settings.Spark(conf={"spark.driver.memory": DRIVER_MEMORY})))
+        results = []
+        try:
+            for n in args.sizes.split(","):
+                results.append(bench_size(server, state, spark, int(n), args.repeat, work))
+                report(results, args.repeat)  # each size as it finishes: a 10M day takes long
+        finally:
+            spark.stop()
 
 
 def report(results: list[dict], repeat: int) -> None:
