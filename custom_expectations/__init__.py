@@ -8,7 +8,12 @@ from custom_expectations.expect_day_metric_to_be_between import ExpectDayMetricT
 from custom_expectations.expect_day_metric_to_match_baseline import ExpectDayMetricToMatchBaseline
 from custom_expectations.expect_day_mix_to_match_baseline import ExpectDayMixToMatchBaseline
 from custom_expectations.expect_day_to_have_rows import ExpectDayToHaveRows
+from custom_expectations.expect_day_columns_to_be_kept import ExpectDayColumnsToBeKept
+from custom_expectations.expect_day_rate_to_match_baseline import ExpectDayRateToMatchBaseline
+from custom_expectations.expect_day_to_have_no_silence import ExpectDayToHaveNoSilence
 from custom_expectations.expect_purchases_after_checkouts import ExpectPurchasesAfterCheckouts
 
-__all__ = ["DayMetricExpectation", "DayMetricSeries", "ExpectBotShareToStayNormal", "ExpectDayMetricToBeBetween", "ExpectDayMetricToMatchBaseline",
-           "ExpectDayMixToMatchBaseline", "ExpectDayToHaveRows", "ExpectPurchasesAfterCheckouts"]
+__all__ = ["DayMetricExpectation", "DayMetricSeries", "ExpectBotShareToStayNormal", "ExpectDayColumnsToBeKept",
+           "ExpectDayMetricToBeBetween", "ExpectDayMetricToMatchBaseline", "ExpectDayMixToMatchBaseline",
+           "ExpectDayRateToMatchBaseline", "ExpectDayToHaveNoSilence", "ExpectDayToHaveRows",
+           "ExpectPurchasesAfterCheckouts"]

@@ -107,7 +107,8 @@ class Prediction:
     basis: str  # how it was predicted, in words
 
 
-def _mad_rel(values: list[float]) -> float:
+def mad_rel(values: list[float]) -> float:
+    """Robust SD of the values, relative to their median (0 with fewer than 3)."""
     if len(values) < 3:
         return 0.0
     center = statistics.median(values)
@@ -147,7 +148,7 @@ def predict(values: dict[dt.date, float], target: dt.date, method: str, window: 
         return None
     if method == "mean7":
         pool = list(recent.values())
-        return Prediction(sum(pool) / len(pool), _mad_rel(pool), len(recent), f"{window}-day avg")
+        return Prediction(sum(pool) / len(pool), mad_rel(pool), len(recent), f"{window}-day avg")
     span = {d: v for d, v in (seasonal or values).items() if 0 < (target - d).days <= history_days}
     factors = weekday_factors(span, set(values))
     # a weekday that is usually zero (no purchases on a small shop's Sunday) says nothing
@@ -162,7 +163,7 @@ def predict(values: dict[dt.date, float], target: dt.date, method: str, window: 
     basis = f"median of the last {window} days"
     if factor != 1.0:
         basis += f" x {WEEKDAYS[target.weekday()]} factor {factor:.2f}"
-    return Prediction(level * factor, _mad_rel(noise_pool), len(recent), basis)
+    return Prediction(level * factor, mad_rel(noise_pool), len(recent), basis)
 
 
 def noise_band(pred: Prediction, sigma: float, counts: bool, made_of: float | None = None) -> float:
@@ -328,6 +329,19 @@ def streak_phrase(series: dict, target: dt.date) -> str:
     streak = failing_streak(series, target)
     since = series.get("since")
     return streak_words(streak, bool(since) and target - dt.timedelta(days=streak) <= dt.date.fromisoformat(since))
+
+
+def samples_phrase(samples: list[dict], listed: int = 0) -> str:
+    """How a message names its offending rows: the first one with its file and line, or
+    the values of the first ``listed`` (order ids, revenue values), each with its line."""
+    if not samples:
+        return ""
+    if listed:
+        shown = [f"{x['value']} (line {x['line']})" for x in samples[:listed]]
+        more = len(samples) - len(shown)
+        return ": " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+    first = samples[0]
+    return f"; first at {first['file'].rsplit('/', 1)[-1]} line {first['line']}: {first['value']!r}"
 
 
 def outcome(success: bool, observed, message: str, expected: str, hint: str = "", **details) -> dict:

@@ -18,9 +18,10 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
 
     min_value: Optional[float] = None
     max_value: Optional[float] = None
+    list_samples: int = 0  # name this many offending rows in the message (order ids, revenue values)
 
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "dimension", "min_value", "max_value", "window_days",
-                                               "check_name")
+                                               "check_name", "list_samples")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -41,16 +42,17 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
         low, high = self.min_value, self.max_value
         success = (low is None or observed >= low) and (high is None or observed <= high)
         message = f"{label} = {b.fmt(observed)} on {day}"
-        message += f" ({self.window_days}-day avg {b.fmt(avg)})" if avg is not None else " (no earlier days)"
+        if avg is not None:  # context only; a fixed rule needs no earlier days, so none is no news
+            message += f" ({self.window_days}-day avg {b.fmt(avg)})"
         contributors = {k: v for k, v in target.items() if k and v}
         if self.dimension is None and contributors and not success:
             message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))
         samples = series.get("samples") or [] if not success else []
+        if not success and self.list_samples:
+            message += b.samples_phrase(samples, self.list_samples)
         if not success:
             message += b.streak_phrase(series, dt.date.fromisoformat(day))
-            if samples:
-                first = samples[0]
-                message += f"; first at {first['file'].rsplit('/', 1)[-1]} line {first['line']}: {first['value']!r}"
+            message += "" if self.list_samples else b.samples_phrase(samples)
         return b.outcome(success, observed, message, b.expected_range(low, high), self.hint,
                          day=day, low=low, high=high, baseline=avg, dimensions=contributors,
                          **({"samples": samples} if samples else {}))

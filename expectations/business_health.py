@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from custom_expectations import ExpectBotShareToStayNormal
+from custom_expectations import ExpectBotShareToStayNormal, ExpectDayToHaveNoSilence
 from custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
 from custom_expectations import ExpectDayMixToMatchBaseline as Mix
 from custom_expectations import ExpectPurchasesAfterCheckouts
@@ -43,6 +43,10 @@ def expectations(s: Settings) -> list:
                    counts=True, segment_metrics="seg_checkout_events")),
         check("sessions_shift", "volume", "warning", shift("sessions", t.sessions_warn_pct, "sessions", counts=True,
                                                                 segment_metrics="seg_sessions")),
+        check("silence", "volume", "warning",
+              ExpectDayToHaveNoSilence(min_expected_sessions=t.silence_min_expected_sessions,
+                                       window_days=bl.window_days, min_history=bl.min_history_days,
+                                       exclude_alerts=bl.exclude_alert_days, accept_after=bl.accept_after_days)),
         check("checkout_without_purchase", "funnel", "critical",
               ExpectPurchasesAfterCheckouts(window_days=s.baseline.window_days, checkout_event=ev.checkout,
                                             purchase_event=ev.purchase)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from great_expectations.expectations.expectation import Expectation
 
-CATEGORIES = ("schema", "field_health", "duplicates", "volume", "funnel", "traffic_source", "session")
+CATEGORIES = ("schema", "field_health", "duplicates", "volume", "funnel", "traffic_source", "session", "orders")
 
 
 def check(name: str, category: str, severity: str, expectation: Expectation) -> Expectation:

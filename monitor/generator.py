@@ -327,3 +327,92 @@ def timeline(start: dt.date, weeks: int = 12, growth_per_week: float = 0.01
             incidents = ("promo",)
         out.append((day, incidents, (1 + growth_per_week) ** (i / 7)))
     return out
+
+
+# --- exports as real shops deliver them ------------------------------------------------------------------
+# Flattened columns (page URL, referrer and user agent top-level), empty payloads on all but
+# purchases and sign-ups, the shop's own event names, a usual rate of empty client ids, a share
+# of crawlers, and the incidents such feeds have (CONTRACT.md sections 1, 3, 4).
+
+EXPORT_COLUMNS = ["client_id", "page_url", "referrer", "timestamp", "event_name", "event_data", "user_agent"]
+# the Shopify pixel's names for the funnel steps, and one event the monitor does not know by default
+EXPORT_NAMES = {"page_viewed": "page_viewed", "add_to_cart": "product_added_to_cart",
+                "checkout_started": "checkout_started", "purchase": "checkout_completed"}
+EXPORT_OTHER_EVENT = "account_created"
+EXPORT_PAYLOAD_KEYS = ("order_id", "checkout_token", "revenue", "currency", "item_count")
+
+EXPORT_CATALOG: dict[str, Incident] = {i.name: i for i in [
+    Incident("client_id_spike", "16% of rows lose client_id (the feed's normal is about 1%)",
+             (_e("null_client_id", "field_health", "critical"),)),
+    Incident("renamed_client_id", "the client_id column arrives as clientId",
+             (_e("required_columns", "schema", "critical"), _e("lost_column", "schema", "critical"))),
+    Incident("lost_referrer", "the referrer column is gone", (_e("lost_column", "schema", "warning"),)),
+    Incident("repeated_order_ids", "four order ids on two purchases each, three with another revenue",
+             (_e("duplicate_order_id", "orders", "warning"),)),
+    Incident("zero_revenue", "ten purchases with revenue 0", (_e("invalid_revenue", "orders", "warning"),)),
+    Incident("silent_hours", "no events at all from 11:00 to 12:59 UTC", (_e("silence", "volume", "warning"),)),
+]}
+
+
+def export_rows(gen: Generator, day: dt.date, incidents: tuple[str, ...] = (), empty_id_rate: float = 0.01,
+                bot_share: float = 0.1) -> list[dict]:
+    """One day as a flattened export: dicts keyed by EXPORT_COLUMNS (the contract's names;
+    ``write_export`` renames and drops columns for the schema incidents)."""
+    rng = gen.rng
+    inc = set(incidents)
+    out = []
+    rows = gen.day_rows(day)
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    for _ in range(int(len(rows) * bot_share / 2)):  # crawlers: a page or two each, no cookie kept
+        ua = rng.choice(BOT_UAS)
+        t = start + dt.timedelta(seconds=rng.uniform(0, 86_000))
+        for i in range(rng.randint(1, 3)):
+            ts = t + dt.timedelta(seconds=i)
+            rows.append([gen._client_id(), ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z",
+                         "page_viewed", json.dumps({"page_url": SITE + rng.choice(PAGES), "user_agent": ua})])
+    for client, ts, name, payload in sorted(rows, key=lambda r: r[1]):
+        data = json.loads(payload)
+        if "silent_hours" in inc and ts[11:13] in ("11", "12"):
+            continue
+        empty = rng.random() < (0.16 if "client_id_spike" in inc else empty_id_rate)
+        kept = {k: v for k, v in data.items() if k in EXPORT_PAYLOAD_KEYS} if name == "purchase" else {}
+        out.append({"client_id": "" if empty else client, "page_url": data.get("page_url", ""),
+                    "referrer": data.get("referrer", ""), "timestamp": ts, "event_name": EXPORT_NAMES[name],
+                    "event_data": json.dumps(kept, separators=(",", ":")) if kept else "",
+                    "user_agent": data.get("user_agent", "")})
+        if name == "purchase" and rng.random() < 0.03:  # a sign-up after some orders: a payload of its own
+            out.append(dict(out[-1], event_name=EXPORT_OTHER_EVENT,
+                            event_data=json.dumps({"email_opt_in": rng.random() < 0.5}), page_url=SITE + "/account"))
+    purchases = [r for r in out if r["event_name"] == EXPORT_NAMES["purchase"]]
+    if "repeated_order_ids" in inc:  # a confirmation page sent twice; three of the repeats with another total
+        for n, r in enumerate(purchases[:4]):
+            data = json.loads(r["event_data"])
+            if n < 3:
+                data["revenue"] = round(data["revenue"] + 10, 2)
+            copy = dict(r, event_data=json.dumps(data, separators=(",", ":")))
+            out.insert(out.index(r) + 1, copy)
+    if "zero_revenue" in inc:
+        for r in purchases[-10:]:
+            data = json.loads(r["event_data"])
+            r["event_data"] = json.dumps(dict(data, revenue=0), separators=(",", ":"))
+    return out
+
+
+def write_export(path: Path, rows: list[dict], incidents: tuple[str, ...] = ()) -> Path:
+    """The flattened export as CSV: ``renamed_client_id`` names the column ``clientId``,
+    ``lost_referrer`` drops the referrer column."""
+    columns = [c for c in EXPORT_COLUMNS if not (c == "referrer" and "lost_referrer" in incidents)]
+    header = ["clientId" if c == "client_id" and "renamed_client_id" in incidents else c for c in columns]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([r[c] for c in columns])
+    return path
+
+
+def export_settings_toml() -> str:
+    """The one config a user of such an export writes: its event names."""
+    return (f'[events]\nadd_to_cart = "{EXPORT_NAMES["add_to_cart"]}"\npurchase = "{EXPORT_NAMES["purchase"]}"\n'
+            f'others = ["{EXPORT_OTHER_EVENT}"]\n')

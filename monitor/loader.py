@@ -27,7 +27,7 @@ from psycopg2 import sql
 
 from monitor.backends import postgres as backend
 from monitor.errors import UsageError
-from monitor.settings import INPUT_COLUMNS, Settings
+from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         cur.execute("SET LOCAL work_mem = '128MB'")  # distinct user agents hash in memory
         cur.execute("SELECT nextval(pg_get_serial_sequence('events.loads', 'load_id'))")
         load_id = cur.fetchone()[0]
-        columns = _csv_header(path) if fmt == "csv" else []
+        # the feed's own names ([columns]) become the contract's: every later step reads those
+        columns = settings.columns.rename(_csv_header(path)) if fmt == "csv" else []
         # a dated CSV of known columns needs no reshaping: COPY it straight into raw_events
         direct = fmt == "csv" and requested is not None and set(columns) <= set(required)
         unparsed = bad_bytes = copied = 0
@@ -176,7 +177,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
             elif fmt == "csv":
                 sha = _stage_csv(cur, path, columns, required)
             else:
-                sha, columns, unparsed, bad_bytes = _stage_jsonl(cur, path, required)
+                sha, columns, unparsed, bad_bytes = _stage_jsonl(cur, path, required, settings.columns.mapping)
         except psycopg2.DataError as exc:  # COPY refused the file: the caller's input, not the database
             recoverable = exc.pgcode == _BAD_ENCODING or (fmt == "csv" and exc.pgcode == _BAD_COPY_FORMAT)
             if not recoverable:
@@ -188,7 +189,8 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
             if fmt == "csv":
                 sha, unparsed, bad_bytes = _stage_csv_records(cur, path, columns, required)
             else:
-                sha, columns, unparsed, bad_bytes = _stage_jsonl(cur, path, required, decode_here=True)
+                sha, columns, unparsed, bad_bytes = _stage_jsonl(cur, path, required, settings.columns.mapping,
+                                                                 decode_here=True)
         replaced = _replaced_loads(cur, path, requested) if replace else []
         # checked after the COPY, which hashes the file as it streams; a refused duplicate rolls back
         cur.execute("SELECT load_id FROM events.loads WHERE file_sha256 = %s AND replaced_by IS NULL"
@@ -214,8 +216,8 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
                 " VALUES (%s, %s, %s) RETURNING partition_date, row_count", (load_id, requested, copied))
             days = dict(cur.fetchall())
         else:
-            if "event_data" in columns:
-                backend.learn_user_agents(cur, "stage")
+            if "event_data" in columns or "user_agent" in columns:
+                backend.learn_user_agents(cur, "stage", flat="user_agent" in columns)
             days = _insert_staged(cur, requested, load_id)
         rows = sum(days.values())
         cur.execute("UPDATE events.loads SET row_count = %s, invalid_encoding_rows = %s WHERE load_id = %s",
@@ -229,7 +231,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         raise
     finally:
         raw.close()
-    extras = [c for c in columns if c not in required]
+    extras = [c for c in columns if c not in required and c not in FIELD_COLUMNS]
     return LoadReport(load_id, rows, {str(d): n for d, n in sorted(days.items())}, tuple(columns),
                       tuple(c for c in required if c not in columns), tuple(extras), unparsed, fmt,
                       bad_bytes, tuple(replaced))
@@ -404,12 +406,13 @@ def _copy_batch(cur, copy_sql: str, batch: io.StringIO) -> None:
     batch.truncate()
 
 
-def _stage_jsonl(cur, path: Path, required: list[str], decode_here: bool = False) -> tuple[str, list[str], int, int]:
+def _stage_jsonl(cur, path: Path, required: list[str], mapping: dict[str, str],
+                 decode_here: bool = False) -> tuple[str, list[str], int, int]:
     """Stage JSON Lines: one object per line, its input keys as columns, the rest in ``extra``.
 
     COPY reads the lines whole; when they hold bytes that are not UTF-8
     (``decode_here``), Python decodes them, replacing those bytes with U+FFFD
-    and marking the lines.
+    and marking the lines. ``mapping`` (contract name -> the feed's key) renames keys first.
     """
     cur.execute("CREATE TEMP TABLE stage_lines (line_no bigint, line text, bad boolean) ON COMMIT DROP")
     bad_bytes = 0
@@ -425,6 +428,10 @@ def _stage_jsonl(cur, path: Path, required: list[str], decode_here: bool = False
         "CREATE TEMP TABLE stage_json ON COMMIT DROP AS SELECT line_no, line, bad,"
         " CASE WHEN line IS JSON OBJECT THEN line::jsonb END AS j FROM stage_lines"
     )
+    for contract, feed in mapping.items():  # the feed's key takes the contract name; a clashing key is kept aside
+        cur.execute("UPDATE stage_json SET j = jsonb_strip_nulls(j - %(feed)s::text - %(contract)s::text"
+                    " || jsonb_build_object(%(contract)s::text, j->%(feed)s, '_feed_' || %(contract)s, j->%(contract)s))"
+                    " WHERE j ?| array[%(feed)s::text, %(contract)s::text]", {"feed": feed, "contract": contract})
     cur.execute("SELECT DISTINCT k FROM stage_json, jsonb_object_keys(j) k ORDER BY 1")
     keys = [r[0] for r in cur.fetchall()]
     cur.execute("SELECT count(*) FROM stage_json WHERE j IS NULL")

@@ -21,6 +21,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The input format (CONTRACT.md section 1): fixed, not a setting.
 INPUT_COLUMNS = ("client_id", "timestamp", "event_name", "event_data")
+# Payload keys a flattened export may carry as top-level columns (CONTRACT.md section 1):
+# such a column is that field, read by every check, never an "unexpected column".
+# When a column and the payload key both hold a value, the payload key wins.
+FIELD_COLUMNS = ("page_url", "referrer", "user_agent", "page_title", "utm_source", "utm_medium", "utm_campaign",
+                 "session_id", "device_type", "order_id", "revenue", "currency", "item_count", "checkout_token",
+                 "product_id", "price", "quantity", "cart_value")
 
 
 class _Strict(BaseModel):
@@ -51,6 +57,8 @@ class Thresholds(_Strict):
     # session integrity
     session_duration_warn_pct: float = Field(25.0, gt=0)
     page_depth_warn_pct: float = Field(25.0, gt=0)
+    # silence: a run of hours without any event whose usual traffic is at least this many sessions
+    silence_min_expected_sessions: float = Field(10.0, gt=0)
     # bots: share of sessions (or of hits) from bots, in percentage points above the expected share
     bot_share_warn_points: float = Field(10.0, gt=0)
     bot_share_critical_pct: float = Field(50.0, gt=0, le=100)  # above this share of sessions or hits: critical
@@ -117,6 +125,64 @@ class EventNames(_Strict):
         return (self.page_view, self.add_to_cart, self.checkout, self.purchase, *self.others)
 
 
+class Columns(_Strict):
+    """``[columns]``: what the feed calls each contract column or flattened field
+    (``client_id = "anonymous_id"``). Unset = the contract's own name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    client_id: str | None = None
+    timestamp: str | None = None
+    event_name: str | None = None
+    event_data: str | None = None
+    page_url: str | None = None
+    referrer: str | None = None
+    user_agent: str | None = None
+    page_title: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    session_id: str | None = None
+    device_type: str | None = None
+    order_id: str | None = None
+    revenue: str | None = None
+    currency: str | None = None
+    item_count: str | None = None
+    checkout_token: str | None = None
+    product_id: str | None = None
+    price: str | None = None
+    quantity: str | None = None
+    cart_value: str | None = None
+
+    @model_validator(mode="after")
+    def _one_name_each(self):
+        feed = [v for v in self.mapping.values()]
+        dupes = sorted({v for v in feed if feed.count(v) > 1})
+        if dupes:
+            raise ValueError(f"feed column(s) mapped twice: {', '.join(dupes)}")
+        return self
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """contract name -> the feed's column, for the names that differ."""
+        return {k: v for k, v in self.model_dump().items() if v and v != k}
+
+    def rename(self, names) -> list[str]:
+        """The feed's column names as contract names (a mapped column takes its contract name;
+        a feed column that happens to carry a contract name another column is mapped to
+        keeps its own name, prefixed, so nothing is silently overwritten)."""
+        to_contract = {v: k for k, v in self.mapping.items()}
+        taken = set(self.mapping)
+        out = []
+        for n in names:
+            if n in to_contract:
+                out.append(to_contract[n])
+            elif n in taken:
+                out.append(f"_feed_{n}")
+            else:
+                out.append(n)
+        return out
+
+
 class Engine(_Strict):
     """Where a day's metrics are computed (CONTRACT.md section 6); the store is always PostgreSQL."""
 
@@ -133,6 +199,7 @@ class Settings(_Strict):
     engine: Engine = Engine()
     spark: Spark = Spark()
     events: EventNames = EventNames()
+    columns: Columns = Columns()
     thresholds: Thresholds = Thresholds()
     baseline: Baseline = Baseline()
     sessions: Sessions = Sessions()

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from custom_expectations import baseline
+from expectations import SUITES
 from monitor import database, generator, loader, settings
 from monitor.backends import postgres, spark as spark_engine
 from monitor.errors import UsageError
@@ -127,6 +129,59 @@ def test_both_engines_store_the_same_metrics(db, spark, tmp_path, fmt, incidents
     assert pg[("rows", "")] > 1000
 
 
+# a flattened export under the feed's own names, with repeated orders, zero and poison revenue
+FLAT_MAPPING = {"client_id": "anonymous_id", "revenue": "total"}
+POISON_REVENUE = ["NaN", "Infinity", "1e400", "-5", "abc", "0", ""]
+
+
+def _write_flat_export(path: Path, day: dt.date) -> Path:
+    gen = generator.Generator(seed=12, sessions_per_day=400)
+    rows = generator.export_rows(gen, day, ("repeated_order_ids", "zero_revenue"))
+    poisoned = {id(r): v for r, v in zip(
+        [r for r in rows if r["event_name"] == generator.EXPORT_NAMES["purchase"]], POISON_REVENUE)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow([FLAT_MAPPING.get(c, c) for c in generator.EXPORT_COLUMNS] + ["total"])
+        for r in rows:
+            total = poisoned.get(id(r), "")
+            if id(r) in poisoned:  # revenue as a column, where the payload has none
+                data = json.loads(r["event_data"])
+                data.pop("revenue")
+                r = dict(r, event_data=json.dumps(data))
+            w.writerow([r[c] for c in generator.EXPORT_COLUMNS] + [total])
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_both_engines_read_a_flattened_export_the_same(use_database, spark, tmp_path, fmt):
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text(generator.export_settings_toml() + "[columns]\n"
+                   + "".join(f'{k} = "{v}"\n' for k, v in FLAT_MAPPING.items()))
+    base = settings.load_file(cfg)
+    use_database()
+    from monitor import pipeline
+
+    pipeline.init(base)
+    src = _write_flat_export(tmp_path / "in" / "export.csv", DAY)
+    report = loader.load_file(database.engine(), base, src, DAY)
+    assert report.extra_columns == () and report.missing_columns == ()
+    part = tmp_path / "lake" / f"date={DAY}"
+    part.mkdir(parents=True)
+    if fmt == "csv":
+        (part / "export.csv").write_bytes(src.read_bytes())
+    else:
+        _as_parquet(spark, src, part)
+    pg = _compute(postgres, DAY, base)
+    sp = _compute(spark_engine, DAY, base.model_copy(update={
+        "engine": settings.Engine(name="spark", spark_source=str(tmp_path / "lake")),
+        "spark": settings.Spark(master="local[2]")}))
+    _assert_same(pg, sp)
+    assert pg[("duplicate_order_ids", "")] == 4 and pg[("invalid_revenue", "")] >= len(POISON_REVENUE)
+    assert pg[("malformed_json", "")] == 0 and pg[("empty_payload", "")] > 0 and pg[("bot_sessions", "")] > 0
+    assert pg[("revenue", "")] < 1e9
+
+
 def test_a_day_without_a_partition_folder_has_no_data(db, spark, tmp_path):
     s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")))
     (tmp_path / "lake" / "date=2026-06-09").mkdir(parents=True)
@@ -158,15 +213,19 @@ INCIDENT_DAYS = [
 ]
 
 
+# how many offending rows each check lists in its message (the rest name only the first)
+_LISTED = {getattr(e, "check_name", ""): getattr(e, "list_samples", 0)
+           for suite in SUITES.values() for e in suite(settings.load())}
+
+
 def _strip(summary: dict) -> dict:
     """A day's --json summary without what differs by design: the run id, and the
     offending rows PostgreSQL names (a lake file has no line numbers for Spark)."""
     alerts = []
     for a in summary["alerts"]:
         a = {k: v for k, v in a.items() if k != "samples"}
-        for first in summary_samples(summary, a["check"])[:1]:
-            a["message"] = a["message"].replace(
-                f"; first at {first['file'].rsplit('/', 1)[-1]} line {first['line']}: {first['value']!r}", "")
+        samples = summary_samples(summary, a["check"])
+        a["message"] = a["message"].replace(baseline.samples_phrase(samples, _LISTED.get(a["check"], 0)), "")
         alerts.append(a)
     return {**{k: v for k, v in summary.items() if k != "run_id"}, "alerts": alerts}
 

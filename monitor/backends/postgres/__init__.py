@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from monitor import channels
 from monitor.errors import UsageError
-from monitor.settings import INPUT_COLUMNS, Settings
+from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
 
 _HERE = Path(__file__).parent
 
@@ -81,9 +81,17 @@ def event_params(settings: Settings) -> dict:
     """The event names the metrics pass reads (monitor.toml [events]), the input columns
     and the behaviour rule for bots ([bots])."""
     ev = settings.events
-    return {"known": list(ev.known), "required": list(INPUT_COLUMNS), "ev_page_view": ev.page_view,
+    return {"known": list(ev.known), "required": list(INPUT_COLUMNS), "fields": list(FIELD_COLUMNS),
+            "ev_page_view": ev.page_view,
             "ev_add_to_cart": ev.add_to_cart, "ev_checkout": ev.checkout, "ev_purchase": ev.purchase,
             "bot_hits_per_minute": settings.bots.max_hits_per_minute, "bot_minutes": settings.bots.fast_minutes}
+
+
+@functools.cache
+def _pass_sql() -> str:
+    """day_metrics.sql with the flattened fields a row's identity includes written out."""
+    fields = ", ".join(f"r.extra->>'{f}'" for f in FIELD_COLUMNS)
+    return _sql("day_metrics.sql").replace("%(flat_fields)s", fields)
 
 
 def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
@@ -96,7 +104,7 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
     }
     cursor = conn.connection.cursor()
     set_pass_settings(cursor)
-    cursor.execute(_sql("day_metrics.sql"), params)
+    cursor.execute(_pass_sql(), params)
     rows, samples = [], []
     for m, d, v in cursor.fetchall():
         (samples if m.startswith("sample:") else rows).append((m, d, v))
@@ -131,9 +139,18 @@ def _store_samples(cursor, day: dt.date, samples: list) -> None:
                     WHEN 'unknown_event_name' THEN r.event_name
                     WHEN 'invalid_timestamp' THEN r."timestamp"
                     WHEN 'malformed_json' THEN left(r.event_data, 200)
+                    WHEN 'invalid_revenue' THEN 'revenue ' || coalesce(
+                         CASE WHEN r.event_data IS JSON OBJECT AND pg_input_is_valid(r.event_data, 'jsonb')
+                              THEN r.event_data::jsonb->>'revenue' END, r.extra->>'revenue', '(missing)')
+                    WHEN 'duplicate_order_id' THEN 'order ' || coalesce(
+                         CASE WHEN r.event_data IS JSON OBJECT AND pg_input_is_valid(r.event_data, 'jsonb')
+                              THEN r.event_data::jsonb->>'order_id' END, r.extra->>'order_id', '')
+                         || ' on ' || s.copies || ' purchases'
+                    
                     ELSE left(concat_ws(',', coalesce(r.client_id, ''), coalesce(r."timestamp", ''),
                                         coalesce(r.event_name, ''), coalesce(r.event_data, '')), 200)
-                  END || CASE WHEN s.copies > 1 THEN ' (' || s.copies || ' identical rows)' ELSE '' END
+                  END || CASE WHEN s.copies > 1 AND s.check_name = 'duplicate_spike'
+                              THEN ' (' || s.copies || ' identical rows)' ELSE '' END
            FROM unnest(%(checks)s::text[], %(loads)s::bigint[], %(lines)s::bigint[], %(copies)s::int[])
                 AS s(check_name, load_id, line_no, copies)
            JOIN events.raw_events r ON r.partition_date = %(day)s AND r.load_id = s.load_id AND r.line_no = s.line_no
@@ -142,13 +159,15 @@ def _store_samples(cursor, day: dt.date, samples: list) -> None:
 
 
 
-def learn_user_agents(cursor, table: str, where: str = "true") -> int:
+def learn_user_agents(cursor, table: str, where: str = "true", flat: bool = False) -> int:
     """Classify user agents first seen in a load's rows; return how many were new.
 
     The user agent is cut out of the JSON text with string functions (a full
     parse of every row costs twice as much); values holding escapes are parsed.
-    OFFSET 0 keeps the cut computed once per row, not once per use.
+    OFFSET 0 keeps the cut computed once per row, not once per use. ``flat``: the
+    file also has a ``user_agent`` column (kept in ``extra``).
     """
+    flat_agents = f"UNION SELECT extra->>'user_agent' FROM {table} WHERE {where}" if flat else ""
     cursor.execute(
         f"""WITH c AS (
                 SELECT event_data,
@@ -158,7 +177,7 @@ def learn_user_agents(cursor, table: str, where: str = "true") -> int:
             agents AS (
                 SELECT DISTINCT CASE WHEN fast IS NOT NULL AND strpos(fast, '\\') = 0 THEN fast
                                      WHEN event_data IS JSON OBJECT THEN (event_data::jsonb)->>'user_agent' END AS ua
-                FROM c)
+                FROM c {flat_agents})
             SELECT ua FROM agents
             WHERE ua IS NOT NULL AND NOT EXISTS (SELECT 1 FROM monitor.user_agents k WHERE k.user_agent = agents.ua)"""
     )

@@ -1,43 +1,68 @@
 -- One set-based pass over one day's partition: every metric the checks read.
--- Parameters: day, known (text[]), required (text[]), the funnel's event names
--- (ev_page_view, ev_add_to_cart, ev_checkout, ev_purchase), gap_seconds,
--- future_tolerance_minutes.
+-- Parameters: day, known (text[]), required (text[]), fields (text[]: payload keys a
+-- flattened export carries as columns), the funnel's event names (ev_page_view,
+-- ev_add_to_cart, ev_checkout, ev_purchase), gap_seconds, future_tolerance_minutes.
 -- Output: (metric, dimension, value) rows; NULL values (e.g. a rate with no
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
     -- only the fields the metrics read, so the materialised day stays narrow.
     -- The inner query (OFFSET 0: not merged into this one) parses the JSON
     -- once per row, and it and the timestamp parse run in parallel workers;
-    -- ->> then reads the parsed object.
+    -- ->> then reads the parsed object. A field is the payload's key, else the
+    -- flattened export's column of that name (kept in ``extra``): the payload wins.
     SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts, r.load_id, r.line_no,
-           r.data IS NULL AS malformed, r.bad_bytes,
-           r.data->>'page_url' AS page_url, r.data->>'referrer' AS referrer,
-           r.data->>'utm_source' AS utm_source, r.data->>'utm_medium' AS utm_medium,
-           r.data->>'utm_campaign' AS utm_campaign,
+           r.data IS NULL AND NOT r.no_payload AS malformed, r.no_payload, r.bad_bytes,
+           r.page_url, r.referrer, r.utm_source, r.utm_medium, r.utm_campaign,
            -- the sessions sort carries this 8-byte key of the landing inputs, not the
            -- inputs (one seed per field, so equal values in other fields differ; NULL = '')
-           hashtextextended(coalesce(r.data->>'page_url', ''), 1) # hashtextextended(coalesce(r.data->>'referrer', ''), 2)
-               # hashtextextended(coalesce(r.data->>'utm_source', ''), 3)
-               # hashtextextended(coalesce(r.data->>'utm_medium', ''), 4)
-               # hashtextextended(coalesce(r.data->>'utm_campaign', ''), 5) AS landing,
+           hashtextextended(coalesce(r.page_url, ''), 1) # hashtextextended(coalesce(r.referrer, ''), 2)
+               # hashtextextended(coalesce(r.utm_source, ''), 3)
+               # hashtextextended(coalesce(r.utm_medium, ''), 4)
+               # hashtextextended(coalesce(r.utm_campaign, ''), 5) AS landing,
            -- and this key of the user agent, not the agent
-           lower(nullif(r.data->>'device_type', '')) AS device_type,
-           hashtextextended(r.data->>'user_agent', 0) AS ua_hash,
-           nullif(r.data->>'session_id', '') COLLATE "C" AS session_id,
-           CASE WHEN r.event_name = %(ev_purchase)s AND pg_input_is_valid(r.data->>'revenue', 'numeric')
-                THEN (r.data->>'revenue')::numeric END AS revenue,
+           lower(nullif(r.device_type, '')) AS device_type,
+           hashtextextended(r.user_agent, 0) AS ua_hash,
+           nullif(r.session_id, '') COLLATE "C" AS session_id,
+           r.revenue, r.purchase AND (r.revenue IS NULL OR r.revenue <= 0) AS bad_revenue,
+           CASE WHEN r.purchase THEN nullif(btrim(r.order_id), '') END AS order_id,
            (coalesce(btrim(r.ts_text), '') <> '' AND r.ts IS NULL) AS unparseable,
            (r.ts > now() + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
            (r.ts IS NOT NULL AND (r.ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS out_of_day
-    FROM (SELECT r.load_id, r.line_no,
-                 nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
-                 r."timestamp" AS ts_text,
-                 nullif(btrim(r.event_name), '') AS event_name,
-                 hashtextextended(r.event_data, 0) AS data_hash,
-                 events.parse_ts(r."timestamp") AS ts,
-                 CASE WHEN r.event_data IS JSON OBJECT THEN r.event_data::jsonb END AS data,
-                 coalesce(r.extra ? '_invalid_encoding', false) AS bad_bytes
-          FROM events.raw_events r WHERE r.partition_date = %(day)s OFFSET 0) r
+    FROM (SELECT r.*, coalesce(r.data->>'page_url', r.x->>'page_url') AS page_url,
+                 coalesce(r.data->>'referrer', r.x->>'referrer') AS referrer,
+                 coalesce(r.data->>'utm_source', r.x->>'utm_source') AS utm_source,
+                 coalesce(r.data->>'utm_medium', r.x->>'utm_medium') AS utm_medium,
+                 coalesce(r.data->>'utm_campaign', r.x->>'utm_campaign') AS utm_campaign,
+                 coalesce(r.data->>'device_type', r.x->>'device_type') AS device_type,
+                 coalesce(r.data->>'user_agent', r.x->>'user_agent') AS user_agent,
+                 coalesce(r.data->>'session_id', r.x->>'session_id') AS session_id,
+                 CASE WHEN r.purchase THEN coalesce(r.data->>'order_id', r.x->>'order_id') END AS order_id,
+                 -- a purchase's revenue: a number, finite and of a size an order can have;
+                 -- anything else (missing, NaN, Infinity, 1e400, text) is invalid_revenue
+                 CASE WHEN r.purchase THEN (
+                     SELECT CASE WHEN pg_input_is_valid(v, 'numeric') THEN
+                                 CASE WHEN v::numeric BETWEEN -1e15 AND 1e15 THEN v::numeric END END
+                     FROM coalesce(r.data->>'revenue', r.x->>'revenue') AS v) END AS revenue
+          FROM (SELECT r.load_id, r.line_no,
+                       nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
+                       r."timestamp" AS ts_text,
+                       nullif(btrim(r.event_name), '') AS event_name,
+                       nullif(btrim(r.event_name), '') = %(ev_purchase)s AS purchase,
+                       -- a row's identity (duplicates): its payload, and the flattened fields it carries
+                       CASE WHEN r.extra IS NULL THEN hashtextextended(r.event_data, 0)
+                            ELSE coalesce(hashtextextended(r.event_data, 0), 0)
+                                 # hashtextextended(array[%(flat_fields)s]::text, 7) END AS data_hash,
+                       events.parse_ts(r."timestamp") AS ts,
+                       -- valid JSON may still hold what jsonb cannot (the escape \u0000)
+                       CASE WHEN r.event_data IS JSON OBJECT THEN
+                            CASE WHEN strpos(r.event_data, '\u0000') = 0 OR pg_input_is_valid(r.event_data, 'jsonb')
+                                 THEN r.event_data::jsonb END END AS data,
+                       -- no payload is not a broken payload: empty, blank or JSON null
+                       (r.event_data IS NULL OR octet_length(r.event_data) < 64
+                                                AND btrim(r.event_data) IN ('', 'null')) AS no_payload,
+                       r.extra AS x,
+                       coalesce(r.extra ? '_invalid_encoding', false) AS bad_bytes
+                FROM events.raw_events r WHERE r.partition_date = %(day)s OFFSET 0) r) r
 ),
 raw AS (
     SELECT count(*) AS rows,
@@ -50,6 +75,8 @@ raw AS (
            count(*) FILTER (WHERE out_of_day) AS out_of_day_timestamp,
            count(*) FILTER (WHERE unparseable OR future OR out_of_day) AS invalid_timestamp,
            count(*) FILTER (WHERE malformed) AS malformed_json,
+           count(*) FILTER (WHERE no_payload) AS empty_payload,
+           count(*) FILTER (WHERE bad_revenue) AS invalid_revenue,
            count(*) FILTER (WHERE bad_bytes) AS invalid_encoding,
            sum(revenue) AS revenue
     FROM ev
@@ -66,15 +93,27 @@ bad_rows AS (
                                ('unknown_event_name', f.event_name <> ALL (%(known)s::text[])),
                                ('invalid_timestamp', f.unparseable OR coalesce(f.future, false) OR f.out_of_day),
                                ('malformed_json', f.malformed),
-                               ('invalid_encoding', f.bad_bytes)) AS c(check_name, bad)
+                               ('invalid_encoding', f.bad_bytes),
+                               ('invalid_revenue', f.bad_revenue)) AS c(check_name, bad)
     WHERE c.bad
       AND (f.client_id IS NULL OR f.event_name IS NULL OR f.malformed OR f.bad_bytes OR f.ts IS NULL
-           OR f.future OR f.out_of_day OR f.event_name <> ALL (%(known)s::text[]))
+           OR f.future OR f.out_of_day OR f.event_name <> ALL (%(known)s::text[]) OR f.bad_revenue)
 ),
 dup_groups AS (
     -- identical rows; ``first`` packs the load and line of a group's first copy into one bigint
     SELECT count(*) AS n, min((load_id << 32) | line_no) AS first FROM ev
     GROUP BY client_id, ts_text, event_name, data_hash HAVING count(*) > 1
+),
+orders AS (
+    -- the same order id on more than one purchase (revenue counted twice)
+    SELECT order_id, count(*) AS n, min((load_id << 32) | line_no) AS first,
+           count(DISTINCT revenue) + max(CASE WHEN revenue IS NULL THEN 1 ELSE 0 END) > 1 AS revenue_differs
+    FROM ev WHERE order_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+),
+hours AS (
+    -- events per UTC hour of the day (rows with a valid in-day time): what the silence check reads
+    SELECT extract(hour FROM ts AT TIME ZONE 'UTC')::int AS hour, count(*) AS n
+    FROM ev WHERE ts IS NOT NULL AND NOT out_of_day GROUP BY 1
 ),
 dup AS (
     SELECT coalesce(sum(n - 1), 0) AS duplicate_rows FROM dup_groups
@@ -213,10 +252,11 @@ schema_cols AS (
     WHERE d.partition_date = %(day)s
     GROUP BY c
 ),
-extra_cols AS (
+day_columns AS (
+    -- every column of the day's loads (as contract names), with how many loads had it
     SELECT c AS col, count(*) AS loads
     FROM events.load_days d JOIN events.loads l USING (load_id), unnest(l.columns) AS c
-    WHERE d.partition_date = %(day)s AND NOT (c = ANY (%(required)s::text[]))
+    WHERE d.partition_date = %(day)s
     GROUP BY c
 )
 SELECT metric, dimension, value::double precision FROM (
@@ -267,7 +307,17 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL (SELECT 'sample:duplicate_spike', (first >> 32) || ':' || (first & 4294967295) || ':' || n,
                       first & 4294967295 FROM dup_groups ORDER BY n DESC, first LIMIT 20)
     UNION ALL SELECT 'missing_column', col, missing FROM schema_cols WHERE missing > 0
-    UNION ALL SELECT 'unexpected_column', col, loads FROM extra_cols
+    UNION ALL SELECT 'unexpected_column', col, loads FROM day_columns
+              WHERE NOT (col = ANY (%(required)s::text[] || %(fields)s::text[]))
+    UNION ALL SELECT 'column', col, loads FROM day_columns
+    UNION ALL SELECT 'empty_payload', '', empty_payload FROM raw
+    UNION ALL SELECT 'invalid_revenue', '', invalid_revenue FROM raw
+    UNION ALL SELECT 'duplicate_order_ids', '', count(*) FROM orders
+    UNION ALL SELECT 'duplicate_order_rows', '', coalesce(sum(n - 1), 0) FROM orders
+    UNION ALL SELECT 'duplicate_order_revenue_differs', '', count(*) FILTER (WHERE revenue_differs) FROM orders
+    UNION ALL (SELECT 'sample:duplicate_order_id', (first >> 32) || ':' || (first & 4294967295) || ':' || n,
+                      first & 4294967295 FROM orders ORDER BY n DESC, first LIMIT 20)
+    UNION ALL SELECT 'events_by_hour', lpad(hour::text, 2, '0'), n FROM hours
     UNION ALL SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s
 ) m
 WHERE value IS NOT NULL

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from monitor import channels
 from monitor.backends import postgres as store
 from monitor.errors import InfrastructureError, UsageError
-from monitor.settings import INPUT_COLUMNS, Settings
+from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
 
 log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
@@ -86,8 +86,10 @@ def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str]] |
     return sorted(files)
 
 
-def _read_file(spark, path: str, fmt: str):
-    """One file as a DataFrame of text columns; malformed records are kept (PERMISSIVE)."""
+def _read_file(spark, path: str, fmt: str, settings: Settings):
+    """One file as a DataFrame of text columns: the input columns, and the flattened fields
+    as ``f_<field>``, under the contract's names ([columns]); malformed records are kept
+    (PERMISSIVE). Returns it and the file's columns (contract names)."""
     from pyspark.sql import functions as F
 
     reader = spark.read.option("mode", "PERMISSIVE")
@@ -99,20 +101,23 @@ def _read_file(spark, path: str, fmt: str):
             df = reader.option("primitivesAsString", "true").json(path)
         else:
             df = reader.parquet(path)
-        columns = [c for c in df.columns if c != "_corrupt_record"]
+        feed = [c for c in df.columns if c != "_corrupt_record"]
     except Exception as exc:
         raise UsageError(f"{path}: unreadable ({_first_line(exc)})") from None
+    columns = settings.columns.rename(feed)
+    source = dict(zip(columns, feed))
     types = dict(df.dtypes)
 
-    def text(c):
-        if c not in types:
-            return F.lit(None).cast("string").alias(c)
-        if types[c] == "string":
-            return F.col(f"`{c}`")
-        return (F.to_json(F.col(f"`{c}`")) if types[c].startswith(("struct", "map", "array"))
-                else F.col(f"`{c}`").cast("string")).alias(c)
+    def text(c, alias):
+        if c not in source:
+            return F.lit(None).cast("string").alias(alias)
+        col, kind = F.col(f"`{source[c]}`"), types[source[c]]
+        if kind != "string":
+            col = F.to_json(col) if kind.startswith(("struct", "map", "array")) else col.cast("string")
+        return col.alias(alias)
 
-    return df.select(*[text(c) for c in INPUT_COLUMNS]), columns
+    return (df.select(*[text(c, c) for c in INPUT_COLUMNS], *[text(c, f"f_{c}") for c in FIELD_COLUMNS]),
+            columns)
 
 
 def _params(day: dt.date, settings: Settings) -> dict[str, str]:
@@ -123,6 +128,7 @@ def _params(day: dt.date, settings: Settings) -> dict[str, str]:
         "known": "array(" + ", ".join(lit(n) for n in ev.known) + ")",
         "ev_page_view": lit(ev.page_view), "ev_add_to_cart": lit(ev.add_to_cart),
         "ev_checkout": lit(ev.checkout), "ev_purchase": lit(ev.purchase),
+        "flat_fields": ", ".join(f"f_{c}" for c in FIELD_COLUMNS),
         "gap_micros": str(settings.sessions.inactivity_minutes * 60 * 1_000_000),
         "future_tolerance_minutes": str(settings.thresholds.future_tolerance_minutes),
         "bot_hits_per_minute": str(settings.bots.max_hits_per_minute), "bot_minutes": str(settings.bots.fast_minutes),
@@ -136,6 +142,11 @@ def _params(day: dt.date, settings: Settings) -> dict[str, str]:
 def _schema_rows(file_columns: list[list[str]]) -> list[tuple[str, str, float]]:
     """missing_column / unexpected_column / loads, from each file's own columns (a file is a load)."""
     rows = [("loads", "", float(len(file_columns)))]
+    seen: dict[str, int] = {}
+    for cols in file_columns:
+        for c in set(cols):
+            seen[c] = seen.get(c, 0) + 1
+    rows += [("column", c, float(n)) for c, n in sorted(seen.items())]
     for c in INPUT_COLUMNS:
         missing = sum(1 for cols in file_columns if c not in cols)
         if missing:
@@ -143,7 +154,7 @@ def _schema_rows(file_columns: list[list[str]]) -> list[tuple[str, str, float]]:
     extra: dict[str, int] = {}
     for cols in file_columns:
         for c in cols:
-            if c not in INPUT_COLUMNS:
+            if c not in INPUT_COLUMNS and c not in FIELD_COLUMNS:
                 extra[c] = extra.get(c, 0) + 1
     rows += [("unexpected_column", c, float(n)) for c, n in sorted(extra.items())]
     return rows
@@ -158,7 +169,7 @@ def day_metric_rows(spark, conn: sa.Connection, day: dt.date, settings: Settings
         return [("rows", "", 0.0), ("loads", "", 0.0)]
     frames, file_columns = [], []
     for path, fmt in files:
-        df, columns = _read_file(spark, path, fmt)
+        df, columns = _read_file(spark, path, fmt, settings)
         frames.append(df)
         file_columns.append(columns)
     day_rows = functools.reduce(lambda a, b: a.unionByName(b), frames)

@@ -15,13 +15,23 @@ WITH raw AS (
            count_if(unparseable OR future OR out_of_day) AS invalid_timestamp,
            count_if(malformed) AS malformed_json,
            count_if(bad_bytes) AS invalid_encoding,
+           count_if(no_payload) AS empty_payload,
+           count_if(bad_revenue) AS invalid_revenue,
            coalesce(sum(revenue), 0) AS revenue,
            count(DISTINCT client_id) AS distinct_clients
     FROM ev
 ),
 dup AS (
     SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
-    FROM (SELECT count(*) AS n FROM ev GROUP BY client_id, ts_text, event_name, event_data HAVING count(*) > 1) d
+    FROM (SELECT count(*) AS n FROM ev GROUP BY client_id, ts_text, event_name, event_data, $flat_fields
+          HAVING count(*) > 1) d
+),
+orders AS (
+    SELECT order_id, count(*) AS n, count(DISTINCT revenue) + max(CASE WHEN revenue IS NULL THEN 1 ELSE 0 END) > 1 AS revenue_differs
+    FROM ev WHERE order_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
+),
+hours AS (
+    SELECT hour(ts) AS hour, count(*) AS n FROM ev WHERE ts IS NOT NULL AND NOT out_of_day GROUP BY 1
 ),
 by_type AS (
     SELECT k.name, coalesce(c.n, 0) AS n
@@ -131,7 +141,8 @@ seg AS (
     SELECT dim || '=' || val AS segment, s.* FROM segs s WHERE dim <> 'utm_campaign'
 )
 SELECT metric, dimension, value FROM (
-    SELECT metric, '' AS dimension, value FROM raw CROSS JOIN dup LATERAL VIEW stack(17,
+    SELECT metric, '' AS dimension, value FROM raw CROSS JOIN dup LATERAL VIEW stack(19,
+        'empty_payload', double(empty_payload), 'invalid_revenue', double(invalid_revenue),
         'rows', double(rows), 'null_client_id', double(null_client_id), 'null_timestamp', double(null_timestamp),
         'null_event_name', double(null_event_name), 'unknown_event_name', double(unknown_event_name),
         'unparseable_timestamp', double(unparseable_timestamp), 'future_timestamp', double(future_timestamp),
@@ -141,6 +152,11 @@ SELECT metric, dimension, value FROM (
         'distinct_clients', double(distinct_clients), 'revenue', double(revenue),
         'duplicate_rows', double(duplicate_rows), 'duplicate_rate', double(duplicate_rows) / nullif(rows, 0)) s AS metric, value
     UNION ALL SELECT 'events', name, double(n) FROM by_type
+    UNION ALL SELECT metric, '', value FROM (SELECT count(*) AS ids, coalesce(sum(n - 1), 0) AS extra_rows,
+                                                    count_if(revenue_differs) AS differs FROM orders)
+              LATERAL VIEW stack(3, 'duplicate_order_ids', double(ids), 'duplicate_order_rows', double(extra_rows),
+                                 'duplicate_order_revenue_differs', double(differs)) s AS metric, value
+    UNION ALL SELECT 'events_by_hour', lpad(string(hour), 2, '0'), double(n) FROM hours
     UNION ALL SELECT metric, '', value FROM sess_totals LATERAL VIEW stack(10,
         'sessions', double(sessions), 'avg_session_duration_s', avg_session_duration_s, 'page_depth', page_depth,
         'sessions_with_cart', double(sessions_with_cart), 'sessions_with_checkout', double(sessions_with_checkout),
