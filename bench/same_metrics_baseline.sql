@@ -11,7 +11,9 @@ WITH e AS MATERIALIZED (
            events.parse_ts("timestamp") AS ts, coalesce(extra ? '_invalid_encoding', false) AS bad_bytes, f.*
     FROM events.raw_events
     LEFT JOIN LATERAL (
-        SELECT j IS NULL AS malformed, j->>'page_url' AS page_url, j->>'referrer' AS referrer,
+        SELECT j IS NULL AND coalesce(btrim(event_data), '') NOT IN ('', 'null') AS malformed,
+               coalesce(btrim(event_data), '') IN ('', 'null') AS no_payload,
+               j->>'order_id' AS order_id, j->>'page_url' AS page_url, j->>'referrer' AS referrer,
                j->>'user_agent' AS user_agent, j->>'utm_source' AS utm_source, j->>'utm_medium' AS utm_medium,
                j->>'utm_campaign' AS utm_campaign, nullif(j->>'device_type', '') AS device_type,
                nullif(j->>'session_id', '') AS session_id, j->>'revenue' AS revenue
@@ -32,10 +34,19 @@ raw AS (
                               OR (ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS invalid,
            count(*) FILTER (WHERE malformed) AS malformed_json,
            count(*) FILTER (WHERE bad_bytes) AS invalid_encoding,
+           count(*) FILTER (WHERE no_payload) AS empty_payload,
+           count(*) FILTER (WHERE event_name = %(ev_purchase)s AND NOT coalesce(
+               pg_input_is_valid(revenue, 'numeric') AND revenue::numeric > 0 AND revenue::numeric <= 1e15, false))
+               AS invalid_revenue,
            count(DISTINCT client_id) AS distinct_clients,
            coalesce(sum(revenue::numeric) FILTER (WHERE event_name = %(ev_purchase)s
                                                   AND pg_input_is_valid(revenue, 'numeric')), 0) AS revenue
     FROM e
+),
+orders AS (
+    SELECT btrim(order_id) AS order_id, count(*) AS n, count(DISTINCT revenue::numeric) > 1 AS differs
+    FROM e WHERE event_name = %(ev_purchase)s AND nullif(btrim(order_id), '') IS NOT NULL
+    GROUP BY 1 HAVING count(*) > 1
 ),
 dup AS (
     SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
@@ -128,7 +139,8 @@ SELECT metric, dimension, value::double precision FROM (
         ('unparseable_timestamp', '', unparseable), ('future_timestamp', '', future),
         ('out_of_day_timestamp', '', out_of_day), ('invalid_timestamp', '', invalid),
         ('malformed_json', '', malformed_json), ('malformed_json_rate', '', malformed_json / nullif(rows, 0)::numeric),
-        ('invalid_encoding', '', invalid_encoding),
+        ('invalid_encoding', '', invalid_encoding), ('empty_payload', '', empty_payload),
+        ('invalid_revenue', '', invalid_revenue),
         ('invalid_encoding_rate', '', invalid_encoding / nullif(rows, 0)::numeric),
         ('distinct_clients', '', distinct_clients), ('revenue', '', revenue),
         ('duplicate_rows', '', duplicate_rows), ('duplicate_rate', '', duplicate_rows / nullif(rows, 0)::numeric),
@@ -152,6 +164,11 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'bot_share', '', share FROM bots
     UNION ALL SELECT 'bot_hit_share', '', hit_share FROM bots
     UNION ALL (SELECT 'bot_hits', bot_label, sum(hits) FROM everyone WHERE bot GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT 10)
+    UNION ALL SELECT 'duplicate_order_ids', '', count(*) FROM orders
+    UNION ALL SELECT 'duplicate_order_rows', '', coalesce(sum(n - 1), 0) FROM orders
+    UNION ALL SELECT 'duplicate_order_revenue_differs', '', count(*) FILTER (WHERE differs) FROM orders
+    UNION ALL SELECT 'events_by_hour', to_char(ts AT TIME ZONE 'UTC', 'HH24'), count(*) FROM e
+              WHERE (ts AT TIME ZONE 'UTC')::date = %(day)s::date GROUP BY 2
     UNION ALL
     SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s
 ) v

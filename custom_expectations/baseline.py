@@ -69,17 +69,35 @@ class Usable:
 def usable_days(values: dict[dt.date, float], series: dict, target: dt.date, exclude_alerts: bool,
                 accept_after: int) -> Usable:
     """Leave out days on which this check alerted, so an incident never becomes the new
-    normal; but a change that lasted ``accept_after`` days in a row (or a day a person
-    accepted) is a new level, and the baseline starts there."""
+    normal; but a warning-level change that lasted ``accept_after`` days in a row (or a
+    day a person accepted) is a new level, and the baseline starts there."""
     alerts = alert_days(series) if exclude_alerts else {}
-    starts = [run[0] for run in _runs(alerts) if len(run) >= accept_after]
-    accepted = {d for run in _runs(alerts) if len(run) >= accept_after for d in run}
+    # only warning-level shifts become the new level by themselves: a critical (or a check
+    # that errored) stays out until a person accepts it (`runner.py accept`)
+    warned = {d: v for d, v in alerts.items()
+              if series.get("verdicts", {}).get(d.isoformat(), {}).get("status") == "warning"}
+    lasting = [run for run in _runs(warned) if len(run) >= accept_after]
+    starts = [run[0] for run in lasting]
+    accepted = {d for run in lasting for d in run}
     manual = {_date(d) for d in series.get("accepted", []) if _date(d) < target}
     since = max(starts + sorted(manual), default=None)
     keep = {d: v for d, v in values.items()
             if d < target and (since is None or d >= since) and (d not in alerts or d in accepted | manual)}
     excluded = sum(1 for d in values if d in alerts and d not in keep and (since is None or d >= since))
     return Usable(keep, since, excluded)
+
+
+def level_scaled(values: dict[dt.date, float], since: dt.date | None) -> dict[dt.date, float]:
+    """Every day's value, the days before an accepted new level scaled to it: the weekly
+    pattern learnt before the change still holds after it (a new level is not a new week)."""
+    if since is None:
+        return dict(values)
+    before = [v for d, v in values.items() if d < since]
+    after = [v for d, v in values.items() if d >= since]
+    if not before or not after or statistics.median(before) <= 0:
+        return {d: v for d, v in values.items() if d >= since}
+    scale = statistics.median(after) / statistics.median(before)
+    return {d: (v * scale if d < since else v) for d, v in values.items()}
 
 
 def accepted_today(series: dict) -> bool:

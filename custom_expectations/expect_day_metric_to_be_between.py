@@ -42,8 +42,7 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
         low, high = self.min_value, self.max_value
         success = (low is None or observed >= low) and (high is None or observed <= high)
         message = f"{label} = {b.fmt(observed)} on {day}"
-        if avg is not None:  # context only; a fixed rule needs no earlier days, so none is no news
-            message += f" ({self.window_days}-day avg {b.fmt(avg)})"
+        message += f" ({self.window_days}-day avg {b.fmt(avg)})" if avg is not None else " (no earlier days)"
         contributors = {k: v for k, v in target.items() if k and v}
         if self.dimension is None and contributors and not success:
             message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))

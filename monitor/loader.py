@@ -426,8 +426,14 @@ def _stage_jsonl(cur, path: Path, required: list[str], mapping: dict[str, str],
     cur.execute("DELETE FROM stage_lines WHERE coalesce(btrim(line), '') = ''")
     cur.execute(
         "CREATE TEMP TABLE stage_json ON COMMIT DROP AS SELECT line_no, line, bad,"
-        " CASE WHEN line IS JSON OBJECT THEN line::jsonb END AS j FROM stage_lines"
+        " CASE WHEN line IS JSON OBJECT AND (strpos(line, '\\u0000') = 0 OR pg_input_is_valid(line, 'jsonb'))"
+        " THEN line::jsonb END AS j FROM stage_lines"
     )
+    # valid JSON may hold what jsonb cannot (the escape \u0000, NUL): the line is kept, the
+    # escape read as U+FFFD and the row marked, as for bytes that are not UTF-8
+    cur.execute("UPDATE stage_json SET j = replace(line, '\\u0000', '\\ufffd')::jsonb, bad = true"
+                " WHERE j IS NULL AND strpos(line, '\\u0000') > 0 AND line IS JSON OBJECT"
+                " AND pg_input_is_valid(replace(line, '\\u0000', '\\ufffd'), 'jsonb')")
     for contract, feed in mapping.items():  # the feed's key takes the contract name; a clashing key is kept aside
         cur.execute("UPDATE stage_json SET j = jsonb_strip_nulls(j - %(feed)s::text - %(contract)s::text"
                     " || jsonb_build_object(%(contract)s::text, j->%(feed)s, '_feed_' || %(contract)s, j->%(contract)s))"

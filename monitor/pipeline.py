@@ -64,7 +64,17 @@ def _run_checks(eng, url, metrics: DayPass, settings: Settings, options: notify.
         if not results_store.is_stored(conn, run_id):  # the store action failed: never lose results
             log.error("results action did not store run %s; storing now", run_id)
             results_store.store(conn, summary)
-    gx_project.prune_results(settings.docs.keep_runs)
-    gx_project.localise_docs([gx_project.docs_index()] + [
-        gx_project.docs_site() / rel for rel in gx_project.docs_pages(run_id, now).values()])
+    _housekeeping(run_id, now, settings)
     return summary
+
+
+def _housekeeping(run_id: str, now, settings: Settings) -> None:
+    """Data Docs pruning and page rewriting, after the verdict is stored: nothing here may
+    change the run's exit code (a page pruned by a concurrent run of another day, say)."""
+    try:
+        gx_project.prune_results(settings.docs.keep_runs)
+        gx_project.localise_docs([gx_project.docs_index()] + [
+            gx_project.docs_site() / rel for rel in gx_project.docs_pages(run_id, now).values()])
+    except Exception as exc:
+        log.warning("run %s: verdict stored; Data Docs housekeeping failed and is left for the next run: %s: %s",
+                    run_id, type(exc).__name__, str(exc)[:300])

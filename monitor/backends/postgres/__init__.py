@@ -29,7 +29,7 @@ def _sql(name: str) -> str:
 # Bump with every change to schema.sql: commands other than `init` refuse a
 # database whose recorded version differs, instead of altering tables (which
 # takes locks and rights a read-only gate must not need).
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def apply_schema(eng: sa.Engine) -> None:
@@ -139,14 +139,13 @@ def _store_samples(cursor, day: dt.date, samples: list) -> None:
                     WHEN 'unknown_event_name' THEN r.event_name
                     WHEN 'invalid_timestamp' THEN r."timestamp"
                     WHEN 'malformed_json' THEN left(r.event_data, 200)
-                    WHEN 'invalid_revenue' THEN 'revenue ' || coalesce(
-                         CASE WHEN r.event_data IS JSON OBJECT AND pg_input_is_valid(r.event_data, 'jsonb')
-                              THEN r.event_data::jsonb->>'revenue' END, r.extra->>'revenue', '(missing)')
+                    WHEN 'invalid_revenue' THEN 'revenue ' || coalesce(  -- as it was sent: 1e400 stays 1e400
+                         nullif(left(btrim(substring(r.event_data from '"revenue"\s*:\s*("[^"]*"|[^,}\s]*)'), '"'), 40), ''),
+                         nullif(left(r.extra->>'revenue', 40), ''), '(missing)')
                     WHEN 'duplicate_order_id' THEN 'order ' || coalesce(
                          CASE WHEN r.event_data IS JSON OBJECT AND pg_input_is_valid(r.event_data, 'jsonb')
                               THEN r.event_data::jsonb->>'order_id' END, r.extra->>'order_id', '')
                          || ' on ' || s.copies || ' purchases'
-                    
                     ELSE left(concat_ws(',', coalesce(r.client_id, ''), coalesce(r."timestamp", ''),
                                         coalesce(r.event_name, ''), coalesce(r.event_data, '')), 200)
                   END || CASE WHEN s.copies > 1 AND s.check_name = 'duplicate_spike'
@@ -176,7 +175,8 @@ def learn_user_agents(cursor, table: str, where: str = "true", flat: bool = Fals
                 FROM {table} WHERE {where} AND strpos(event_data, '"user_agent"') > 0 OFFSET 0),
             agents AS (
                 SELECT DISTINCT CASE WHEN fast IS NOT NULL AND strpos(fast, '\\') = 0 THEN fast
-                                     WHEN event_data IS JSON OBJECT THEN (event_data::jsonb)->>'user_agent' END AS ua
+                                     WHEN event_data IS JSON OBJECT AND pg_input_is_valid(event_data, 'jsonb')
+                                     THEN (event_data::jsonb)->>'user_agent' END AS ua
                 FROM c {flat_agents})
             SELECT ua FROM agents
             WHERE ua IS NOT NULL AND NOT EXISTS (SELECT 1 FROM monitor.user_agents k WHERE k.user_agent = agents.ua)"""

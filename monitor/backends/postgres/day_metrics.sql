@@ -26,7 +26,9 @@ WITH ev AS MATERIALIZED (
            r.revenue, r.purchase AND (r.revenue IS NULL OR r.revenue <= 0) AS bad_revenue,
            CASE WHEN r.purchase THEN nullif(btrim(r.order_id), '') END AS order_id,
            (coalesce(btrim(r.ts_text), '') <> '' AND r.ts IS NULL) AS unparseable,
-           (r.ts > now() + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
+           -- "future" is judged against when the row arrived (its load's time), not the run's clock:
+           -- a rerun of an old day gives the same counts, and a clock running fast is caught
+           (r.ts > r.arrived + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
            (r.ts IS NOT NULL AND (r.ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS out_of_day
     FROM (SELECT r.*, coalesce(r.data->>'page_url', r.x->>'page_url') AS page_url,
                  coalesce(r.data->>'referrer', r.x->>'referrer') AS referrer,
@@ -53,7 +55,8 @@ WITH ev AS MATERIALIZED (
                             ELSE coalesce(hashtextextended(r.event_data, 0), 0)
                                  # hashtextextended(array[%(flat_fields)s]::text, 7) END AS data_hash,
                        events.parse_ts(r."timestamp") AS ts,
-                       -- valid JSON may still hold what jsonb cannot (the escape \u0000)
+                       -- valid JSON may hold what jsonb cannot (the escape \u0000, NUL): such a
+                       -- payload is kept and counted as malformed, never the end of the day's pass
                        CASE WHEN r.event_data IS JSON OBJECT THEN
                             CASE WHEN strpos(r.event_data, '\u0000') = 0 OR pg_input_is_valid(r.event_data, 'jsonb')
                                  THEN r.event_data::jsonb END END AS data,
@@ -61,8 +64,9 @@ WITH ev AS MATERIALIZED (
                        (r.event_data IS NULL OR octet_length(r.event_data) < 64
                                                 AND btrim(r.event_data) IN ('', 'null')) AS no_payload,
                        r.extra AS x,
-                       coalesce(r.extra ? '_invalid_encoding', false) AS bad_bytes
-                FROM events.raw_events r WHERE r.partition_date = %(day)s OFFSET 0) r) r
+                       coalesce(r.extra ? '_invalid_encoding', false) AS bad_bytes, l.loaded_at AS arrived
+                FROM events.raw_events r JOIN events.loads l ON l.load_id = r.load_id
+                WHERE r.partition_date = %(day)s OFFSET 0) r) r
 ),
 raw AS (
     SELECT count(*) AS rows,
@@ -136,8 +140,8 @@ hits AS (
     SELECT client_id, ts, event_name, landing, device_type, ua_hash, session_id, revenue,
            CASE WHEN session_id IS NOT NULL THEN lag(ts) OVER w IS NULL
                 ELSE coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) END AS starts
-    FROM ev
-    WHERE client_id IS NOT NULL AND ts IS NOT NULL
+    FROM ev  -- a valid in-day time only: a late hit from the day before makes no 24-hour session
+    WHERE client_id IS NOT NULL AND ts IS NOT NULL AND NOT out_of_day AND NOT future
     WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)
 ),
 numbered AS (
@@ -196,7 +200,8 @@ sess AS (
     FROM sessions s
     JOIN landings l USING (landing)
     LEFT JOIN (SELECT ua_hash, min(device_type) AS device_type, min(bot_name) AS bot_name
-               FROM monitor.user_agents GROUP BY 1) ua USING (ua_hash)
+               FROM monitor.user_agents WHERE ua_hash IN (SELECT ua_hash FROM sessions)  -- the day's agents only
+               GROUP BY 1) ua USING (ua_hash)
     LEFT JOIN fast f ON f.client_id = s.client_id
 ),
 cells AS (

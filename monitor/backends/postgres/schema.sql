@@ -74,6 +74,8 @@ ALTER TABLE monitor.user_agents ADD COLUMN IF NOT EXISTS bot_name text;
 -- the metrics pass matches sessions to agents by this key (see day_metrics.sql)
 ALTER TABLE monitor.user_agents ADD COLUMN IF NOT EXISTS ua_hash bigint
     GENERATED ALWAYS AS (hashtextextended(user_agent, 0)) STORED;
+-- a day's pass looks up only the day's agents (the table grows with every agent ever seen)
+CREATE INDEX IF NOT EXISTS user_agents_hash ON monitor.user_agents (ua_hash);
 
 -- One row per day, metric and dimension value: the history every baseline reads.
 CREATE TABLE IF NOT EXISTS monitor.daily_metrics (

@@ -62,8 +62,9 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
-def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str]] | None:
-    """(path, format) of the day's data files; None when the day's folder does not exist."""
+def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str, int]] | None:
+    """(path, format, modification time in ms) of the day's data files; None when the day's
+    folder does not exist. A file's time is when its rows arrived ("future" is judged by it)."""
     jvm = spark.sparkContext._jvm
     folder = jvm.org.apache.hadoop.fs.Path(f"{source.rstrip('/')}/date={day.isoformat()}")
     try:
@@ -82,7 +83,7 @@ def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str]] |
         fmt = FORMATS.get(Path(stem).suffix.lower())
         if fmt is None:
             raise UsageError(f"{st.getPath().toString()}: not a .csv, .jsonl or .parquet file")
-        files.append((st.getPath().toString(), fmt))
+        files.append((st.getPath().toString(), fmt, st.getModificationTime()))
     return sorted(files)
 
 
@@ -168,9 +169,11 @@ def day_metric_rows(spark, conn: sa.Connection, day: dt.date, settings: Settings
     if not files:  # no folder, or no data file in it: the day has no data (no_data alerts)
         return [("rows", "", 0.0), ("loads", "", 0.0)]
     frames, file_columns = [], []
-    for path, fmt in files:
+    from pyspark.sql import functions as F
+
+    for path, fmt, mtime in files:
         df, columns = _read_file(spark, path, fmt, settings)
-        frames.append(df)
+        frames.append(df.withColumn("arrived", F.lit(dt.datetime.fromtimestamp(mtime / 1000, dt.timezone.utc))))
         file_columns.append(columns)
     day_rows = functools.reduce(lambda a, b: a.unionByName(b), frames)
     day_rows.createOrReplaceTempView("day_rows")

@@ -48,7 +48,7 @@ hits AS (
                  named_struct('page_url', page_url, 'referrer', referrer, 'utm_source', utm_source,
                               'utm_medium', utm_medium, 'utm_campaign', utm_campaign,
                               'device_type', device_type, 'user_agent', user_agent) AS landing
-          FROM ev WHERE client_id IS NOT NULL AND ts IS NOT NULL
+          FROM ev WHERE client_id IS NOT NULL AND ts IS NOT NULL AND NOT out_of_day AND NOT coalesce(future, false)
           WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)) h
 ),
 sessions AS (

@@ -2,18 +2,20 @@
 -- flattened fields f_* as text), parsed once: what the PostgreSQL pass's ev holds, in
 -- Spark SQL. A field is the payload's key, else the flattened column: the payload wins.
 SELECT *, (coalesce(trim(ts_text), '') <> '' AND ts IS NULL) AS unparseable,
-       ts > current_timestamp() + make_interval(0, 0, 0, 0, 0, $future_tolerance_minutes, 0) AS future,
+       ts > arrived + make_interval(0, 0, 0, 0, 0, $future_tolerance_minutes, 0) AS future,  -- vs the file's time
        (ts IS NOT NULL AND to_date(ts) <> DATE $day) AS out_of_day,
        purchase AND (revenue IS NULL OR revenue <= 0) AS bad_revenue
 FROM (
     SELECT nullif(trim(client_id), '') AS client_id, `timestamp` AS ts_text,
-           nullif(trim(event_name), '') AS event_name, event_data, purchase, $flat_fields,
+           nullif(trim(event_name), '') AS event_name, event_data, purchase, arrived, $flat_fields,
            CASE WHEN `timestamp` LIKE '____-__-__T__:__%' OR `timestamp` LIKE '____-__-__ __:__%'
                 THEN try_cast(`timestamp` AS timestamp) END AS ts,
            -- JSON objects only, parsed as strictly as PostgreSQL's IS JSON (no NaN, no
            -- single quotes, nothing after the closing brace)
+           -- the escape \u0000 (NUL) is valid JSON that PostgreSQL cannot hold: malformed on both engines
            NOT no_payload AND (j IS NULL OR j._corrupt_record IS NOT NULL
-               OR NOT trim(BOTH ' \t\r\n' FROM event_data) LIKE '%}') AS malformed, no_payload,
+               OR NOT trim(BOTH ' \t\r\n' FROM event_data) LIKE '%}'
+               OR event_data RLIKE '(^|[^\\\\])\\\\u0000') AS malformed, no_payload,
            -- invalid bytes decode to U+FFFD, as the loader marks them
            concat_ws('', client_id, `timestamp`, event_name, event_data) LIKE '%\uFFFD%' AS bad_bytes,
            coalesce(j.page_url, f_page_url) AS page_url, coalesce(j.referrer, f_referrer) AS referrer,

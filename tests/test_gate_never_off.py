@@ -1,0 +1,119 @@
+"""A critical outage never reopens the gate by itself (issue 20, item 3): only warning-level
+shifts become the new level after ``accept_after_days``; a critical stays critical until
+`runner.py accept`, and says so; an accepted level keeps the learnt weekly pattern."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from custom_expectations import ExpectDayMetricToMatchBaseline
+from tests.test_detection import _series, _weekly
+
+
+def _drop_check(severity: str):
+    check = ExpectDayMetricToMatchBaseline(metric="rows", max_drop_pct=50 if severity == "critical" else 20,
+                                           counts=True, check_name="total_events_drop", history_days=42)
+    check.severity = severity
+    return check
+
+
+def _outage(severity: str, days: int = 4):
+    """Ten clean days, then ``days`` at 40% of the traffic, each judged with the verdicts before it."""
+    monday = dt.date(2026, 8, 31)
+    values = {monday - dt.timedelta(days=i): 1000.0 for i in range(1, 11)}
+    verdicts, results = {}, []
+    for k in range(days):
+        day = monday + dt.timedelta(days=k)
+        result = _drop_check(severity).check(_series(values, day, 400, verdicts))
+        results.append(result)
+        values[day] = 400.0
+        verdicts[day] = {"status": severity if not result["success"] else "pass", "direction": -1}
+    return results
+
+
+def test_a_critical_outage_stays_critical_until_accepted():
+    results = _outage("critical")
+    assert [r["success"] for r in results] == [False] * 4
+    message = results[3]["result"]["details"]["message"]
+    assert "stays critical until this level is accepted: runner.py accept --date 2026-09-03" in message
+    assert "becomes the baseline" not in message
+
+
+def test_a_warning_level_shift_becomes_the_new_level_after_three_days():
+    results = _outage("warning")
+    assert [r["success"] for r in results] == [False, False, False, True]
+
+
+def test_an_accepted_critical_level_is_the_baseline():
+    monday = dt.date(2026, 8, 31)
+    values = {monday - dt.timedelta(days=i): 1000.0 for i in range(4, 14)}
+    verdicts = {}
+    for k in (3, 2, 1):
+        values[monday - dt.timedelta(days=k)] = 400.0
+        verdicts[monday - dt.timedelta(days=k)] = {"status": "critical", "direction": -1}
+    accepted = [monday - dt.timedelta(days=3)]
+    result = _drop_check("critical").check(_series(values, monday, 400, verdicts, accepted=accepted))
+    assert result["success"], result["result"]["details"]["message"]
+
+
+def test_an_errored_day_never_counts_toward_a_new_level():
+    monday = dt.date(2026, 8, 31)
+    values = {monday - dt.timedelta(days=i): 1000.0 for i in range(4, 14)}
+    verdicts = {}
+    for k, status in ((3, "warning"), (2, "error"), (1, "warning")):
+        values[monday - dt.timedelta(days=k)] = 1300.0
+        verdicts[monday - dt.timedelta(days=k)] = {"status": status, "direction": 1}
+    check = ExpectDayMetricToMatchBaseline(metric="rows", max_rise_pct=20, counts=True, check_name="total_events_shift")
+    check.severity = "warning"
+    assert not check.check(_series(values, monday, 1300, verdicts))["success"]
+
+
+def test_an_accepted_level_keeps_the_weekly_pattern():
+    """Six weeks with a strong Sunday, then a lasting +30% (accepted): the first Sunday after
+    the accept is a normal Sunday at the new level, not a warning."""
+    sunday = dt.date(2026, 8, 30)
+    values = _weekly(6, 1000, sunday=1.3, end=sunday)
+    verdicts = {}
+    for k in (3, 2, 1):  # Thursday..Saturday at the new level, each warned
+        day = sunday - dt.timedelta(days=k)
+        values[day] = 1300.0
+        verdicts[day] = {"status": "warning", "direction": 1}
+    check = ExpectDayMetricToMatchBaseline(metric="rows", max_drop_pct=20, max_rise_pct=20, counts=True,
+                                           check_name="total_events_shift", history_days=42)
+    check.severity = "warning"
+    result = check.check(_series(values, sunday, 1300 * 1.3, verdicts))
+    details = result["result"]["details"]
+    assert result["success"], details["message"]
+    assert details["baseline_since"] == str(sunday - dt.timedelta(days=3))
+
+
+def test_housekeeping_after_the_verdict_never_changes_the_exit_code(db, tmp_path, gx_root):
+    """Data Docs pruning and page rewriting run after the verdict is stored: when they fail
+    (here a stylesheet that cannot be read), the run still exits with its verdict."""
+    import json
+    import shutil
+
+    from monitor import gx_project
+    from tests.conftest import INCIDENT_DAY, load_day
+    from tests.test_cli import runner
+
+    load_day(tmp_path, INCIDENT_DAY, sessions=200)
+    broken = gx_project.docs_site() / "static" / "styles" / "broken.css"
+    broken.mkdir(parents=True, exist_ok=True)  # a "stylesheet" that is a folder: reading it fails
+    try:
+        run = runner("run", "--date", str(INCIDENT_DAY), "--json", "--no-notify", url=db)
+    finally:
+        shutil.rmtree(broken, ignore_errors=True)
+    assert run.returncode in (0, 1), run.stderr
+    assert json.loads(run.stdout)["date"] == str(INCIDENT_DAY)
+    assert "housekeeping failed" in run.stderr
+    gate = runner("status", "--date", str(INCIDENT_DAY), "--json", url=db)
+    assert gate.returncode == run.returncode, gate.stdout
+
+
+def test_debug_works_after_the_command(db):
+    from tests.test_cli import runner
+
+    after = runner("run", "--date", "2026-13-01", "--debug", url=db)
+    assert after.returncode == 2 and "bad date '2026-13-01'" in after.stderr and "invalid choice" not in after.stderr
+    assert "unrecognized arguments" not in after.stderr
