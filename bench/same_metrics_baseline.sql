@@ -55,12 +55,13 @@ dup AS (
 hits AS (
     SELECT *, CASE WHEN session_id IS NOT NULL THEN lag(ts) OVER w IS NULL
                    ELSE coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) END AS starts
-    FROM e WHERE client_id IS NOT NULL AND ts IS NOT NULL
-    WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)
+    FROM e WHERE client_id IS NOT NULL AND ts IS NOT NULL AND (ts AT TIME ZONE 'UTC')::date = %(day)s::date
+      AND NOT ts > now() + make_interval(mins => %(future_tolerance_minutes)s)
+    WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts, event_name COLLATE "C")
 ),
 numbered AS (
-    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id, session_id ORDER BY ts
-                                                  ROWS UNBOUNDED PRECEDING) AS seq
+    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id, session_id
+                                                  ORDER BY ts, event_name COLLATE "C" ROWS UNBOUNDED PRECEDING) AS seq
     FROM hits
 ),
 fast AS (

@@ -38,6 +38,12 @@ class DayMetricExpectation(BatchExpectation):
         """The rule as a sentence, for Data Docs."""
 
     @property
+    def declared_critical(self) -> bool:
+        """The suite declared this check critical (an alert of it never becomes the new normal by itself)."""
+        declared = getattr(self, "__fields_set__", set())  # GX's models are pydantic v1 style
+        return "severity" in declared and str(self.severity).lower().endswith("critical")
+
+    @property
     def display_name(self) -> str:
         return self.label or self.metric
 

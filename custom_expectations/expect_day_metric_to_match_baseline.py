@@ -96,7 +96,7 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
             if words:
                 message += f": {words}"
             streak = b.failing_streak(series, target_day, direction)
-            if str(self.severity).lower().endswith("critical"):  # never the new normal by itself
+            if self.declared_critical:  # never the new normal by itself
                 message += b.streak_words(streak) + (
                     f"; stays critical until this level is accepted: runner.py accept --date {day}"
                     + (f" --check {self.check_name}" if self.check_name else ""))

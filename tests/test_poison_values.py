@@ -52,8 +52,10 @@ def _write(tmp_path, poison: str, fmt: str):
             w.writerows(rows)
     else:
         path = tmp_path / f"{poison}.jsonl"
-        path.write_text("".join(json.dumps(dict(zip(["client_id", "timestamp", "event_name", "event_data"], r)))
-                                + "\n" for r in rows))
+        # event_data as an object, as JSON Lines carry it, written as sent (1e400 stays 1e400):
+        # the NUL escape is then the line's own
+        path.write_text("".join(json.dumps(dict(zip(["client_id", "timestamp", "event_name"], r)))[:-1]
+                                + f', "event_data": {r[3]}}}\n' for r in rows))
     return path
 
 
@@ -75,7 +77,7 @@ def test_one_poison_row_never_stops_the_day(db, tmp_path, poison, fmt):
     assert run.returncode in (0, 1), run.stderr
     body = json.loads(run.stdout)
     _, _, check, shown = POISON[poison]
-    if fmt == "jsonl" and poison == "nul_escape":  # JSON Lines: the escape is read as U+FFFD, the row marked
+    if fmt == "jsonl" and poison == "nul_escape":  # in a JSON Lines object: read as U+FFFD, the row marked
         check, shown = "invalid_encoding", "\ufffd"
     alert = next(a for a in body["alerts"] if a["check"] == check)
     sample = next(x for x in alert["samples"])

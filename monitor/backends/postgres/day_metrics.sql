@@ -142,11 +142,12 @@ hits AS (
                 ELSE coalesce(ts - lag(ts) OVER w > make_interval(secs => %(gap_seconds)s), true) END AS starts
     FROM ev  -- a valid in-day time only: a late hit from the day before makes no 24-hour session
     WHERE client_id IS NOT NULL AND ts IS NOT NULL AND NOT out_of_day AND NOT future
-    WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)
+    -- hits at the same instant are ordered by event name (byte order), as on every engine
+    WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts, event_name COLLATE "C")
 ),
 numbered AS (
-    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id, session_id ORDER BY ts
-                                                  ROWS UNBOUNDED PRECEDING) AS seq
+    SELECT *, count(*) FILTER (WHERE starts) OVER (PARTITION BY client_id, session_id
+                                                  ORDER BY ts, event_name COLLATE "C" ROWS UNBOUNDED PRECEDING) AS seq
     FROM hits
 ),
 sessions AS (

@@ -40,7 +40,7 @@ by_type AS (
     WHERE (SELECT rows FROM raw) > 0
 ),
 hits AS (
-    SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (PARTITION BY client_id, session_id ORDER BY ts
+    SELECT *, sum(CASE WHEN starts THEN 1 ELSE 0 END) OVER (PARTITION BY client_id, session_id ORDER BY ts, event_name NULLS LAST
                                                            ROWS UNBOUNDED PRECEDING) AS seq
     FROM (SELECT client_id, ts, event_name, session_id, revenue,
                  CASE WHEN session_id IS NOT NULL THEN lag(ts) OVER w IS NULL
@@ -49,7 +49,7 @@ hits AS (
                               'utm_medium', utm_medium, 'utm_campaign', utm_campaign,
                               'device_type', device_type, 'user_agent', user_agent) AS landing
           FROM ev WHERE client_id IS NOT NULL AND ts IS NOT NULL AND NOT out_of_day AND NOT coalesce(future, false)
-          WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts)) h
+          WINDOW w AS (PARTITION BY client_id, session_id ORDER BY ts, event_name NULLS LAST)) h
 ),
 sessions AS (
     SELECT client_id, double(unix_micros(max(ts)) - unix_micros(min(ts))) / 1000000 AS duration_s,
