@@ -182,6 +182,27 @@ def test_both_engines_read_a_flattened_export_the_same(use_database, spark, tmp_
     assert pg[("revenue", "")] < 1e9
 
 
+def test_both_engines_count_poison_rows_alike(db, spark, tmp_path):
+    """A NUL escape in a payload, revenues of 1e400, "NaN" and "Infinity" (issue 20): kept,
+    counted the same on both engines, and no stored metric is other than finite."""
+    import math
+
+    from tests.test_poison_values import poison_day
+
+    path = poison_day(tmp_path)
+    loader.load_file(database.engine(), settings.load(), path, DAY)
+    part = tmp_path / "lake" / f"date={DAY}"
+    part.mkdir(parents=True)
+    (part / path.name).write_bytes(path.read_bytes())
+    pg = _compute(postgres, DAY, settings.load())
+    sp = _compute(spark_engine, DAY, settings.Settings(
+        engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")),
+        spark=settings.Spark(master="local[2]")))
+    _assert_same(pg, sp)
+    assert pg[("malformed_json", "")] == 1 and pg[("invalid_revenue", "")] == 3 and pg[("rows", "")] == 304
+    assert all(math.isfinite(v) for v in pg.values())
+
+
 def test_a_day_without_a_partition_folder_has_no_data(db, spark, tmp_path):
     s = settings.Settings(engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")))
     (tmp_path / "lake" / "date=2026-06-09").mkdir(parents=True)
