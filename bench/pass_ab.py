@@ -69,7 +69,7 @@ def main() -> None:
         report = loader.load_file(database.engine(), s, path, DAY)
         params = {"day": DAY, **backend.event_params(s), "gap_seconds": s.sessions.inactivity_minutes * 60,
                   "future_tolerance_minutes": s.thresholds.future_tolerance_minutes}
-        with database.engine().connect() as conn:
+        with database.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE) events.raw_events")
         times = {"baseline": [], "this tree": []}
         timed_pass(new, params)  # warm the cache once, for both

@@ -59,9 +59,11 @@ class DayPass:
             with self.eng.begin() as tx:
                 results_store.open_run(tx, self.run_id, self.day, self.run_time)
             self.opened = True
+            # work that needs no snapshot first (Spark's job), with no transaction open
+            store_metrics = engine_for(self.settings).prepare(self.eng, self.day, self.settings)
             # one snapshot: the metrics and the list of loads they cover are the same rows
             with self.eng.connect().execution_options(isolation_level="REPEATABLE READ") as tx, tx.begin():
-                engine_for(self.settings).compute_day_metrics(tx, self.day, self.settings)
+                store_metrics(tx)
                 results_store.record_covered_loads(tx, self.run_id, self.day)
         except BaseException as exc:  # handed to the caller by wait()
             self._error = exc

@@ -1,5 +1,8 @@
 """Engines: where a day's metrics are computed. Each provides
-``compute_day_metrics(conn, day, settings)``, writing to the PostgreSQL store."""
+``compute_day_metrics(conn, day, settings)``, writing to the PostgreSQL store, and
+``prepare(eng, day, settings)``: whatever can run before the run's snapshot opens (Spark's
+job: no transaction stays open while it computes), returning the step that stores the
+metrics in that snapshot."""
 
 from __future__ import annotations
 

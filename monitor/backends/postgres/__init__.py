@@ -94,6 +94,11 @@ def _pass_sql() -> str:
     return _sql("day_metrics.sql").replace("%(flat_fields)s", fields)
 
 
+def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
+    """How to compute the day's metrics in the run's snapshot: here all of it happens there."""
+    return lambda conn: compute_day_metrics(conn, day, settings)
+
+
 def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
     """Recompute one day's metrics into monitor.daily_metrics (replacing the day)."""
     params = {

@@ -161,7 +161,7 @@ def _schema_rows(file_columns: list[list[str]]) -> list[tuple[str, str, float]]:
     return rows
 
 
-def day_metric_rows(spark, conn: sa.Connection, day: dt.date, settings: Settings) -> list[tuple[str, str, float]]:
+def day_metric_rows(spark, eng: sa.Engine, day: dt.date, settings: Settings) -> list[tuple[str, str, float]]:
     """The day's (metric, dimension, value) rows, computed by Spark."""
     if not settings.engine.spark_source:
         raise UsageError("the spark engine needs engine.spark_source in monitor.toml (the lake folder)")
@@ -184,7 +184,7 @@ def day_metric_rows(spark, conn: sa.Connection, day: dt.date, settings: Settings
     try:
         ev.createOrReplaceTempView("ev")
         agents = [r[0] for r in ev.where("user_agent IS NOT NULL").select("user_agent").distinct().collect()]
-        spark.createDataFrame(_classify_agents(conn, agents), "user_agent string, device_type string, bot_name string") \
+        spark.createDataFrame(_classify_agents(eng, agents), "user_agent string, device_type string, bot_name string") \
             .createOrReplaceTempView("agents")
         rows = [(r.metric, r.dimension, r.value) for r in spark.sql(_sql("day_metrics.sql").substitute(params)).collect()]
     finally:
@@ -192,28 +192,44 @@ def day_metric_rows(spark, conn: sa.Connection, day: dt.date, settings: Settings
     return rows + _schema_rows(file_columns)
 
 
-def _classify_agents(conn: sa.Connection, agents: list[str]) -> list[tuple[str, str | None, str | None]]:
+def _classify_agents(eng: sa.Engine, agents: list[str]) -> list[tuple[str, str | None, str | None]]:
     """The day's distinct user agents, classified through the store's user-agent table
-    (the same table, and the same parser, the PostgreSQL engine uses)."""
+    (the same table, and the same parser, the PostgreSQL engine uses), in a short
+    transaction of its own."""
     if not agents:
         return []
-    cursor = conn.connection.cursor()
-    cursor.execute("SELECT user_agent FROM monitor.user_agents WHERE user_agent = ANY (%s)", (agents,))
-    known = {r[0] for r in cursor.fetchall()}
-    store.store_user_agents(cursor, [a for a in agents if a not in known])
-    cursor.execute("SELECT user_agent, device_type, bot_name FROM monitor.user_agents WHERE user_agent = ANY (%s)",
-                   (agents,))
-    return cursor.fetchall()
+    raw = eng.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT user_agent FROM monitor.user_agents WHERE user_agent = ANY (%s)", (agents,))
+        known = {r[0] for r in cursor.fetchall()}
+        store.store_user_agents(cursor, [a for a in agents if a not in known])
+        cursor.execute("SELECT user_agent, device_type, bot_name FROM monitor.user_agents WHERE user_agent = ANY (%s)",
+                       (agents,))
+        rows = cursor.fetchall()
+        raw.commit()
+        return rows
+    finally:
+        raw.close()
 
 
-def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
-    """Recompute one day's metrics with Spark into monitor.daily_metrics (replacing the day)."""
+def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
+    """Compute the day's metrics with Spark while no PostgreSQL transaction is open (a
+    managed server's idle_in_transaction_session_timeout would end it), and return how
+    to store them in the run's snapshot."""
     spark = session(settings)
     try:
-        rows = day_metric_rows(spark, conn, day, settings)
+        rows = day_metric_rows(spark, eng, day, settings)
     except (UsageError, InfrastructureError):
         raise
     except Exception as exc:  # the JVM, an executor, a lost connection to the cluster
         raise InfrastructureError(f"Spark failed on {day}: {_first_line(exc)}") from None
-    store.store_day_metrics(conn.connection.cursor(), day, rows, [])
-    return {(m, d): v for m, d, v in rows}
+
+    def store_rows(conn: sa.Connection) -> None:
+        store.store_day_metrics(conn.connection.cursor(), day, rows, [])
+    return store_rows
+
+
+def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> None:
+    """Recompute one day's metrics with Spark into monitor.daily_metrics (replacing the day)."""
+    prepare(conn.engine, day, settings)(conn)
