@@ -73,29 +73,31 @@ class ExpectDayColumnsToBeKept(DayMetricExpectation):
         loads = series.get("counts", {}).get(day, 0.0)
         today = series["target"]
         earlier = {d: cols for d, cols in series["recent"].items() if series.get("counts", {}).get(d)}
-        seen_before = {c for cols in series["history"].values() for c in cols}
         if not loads:
             return b.outcome(True, 0, f"no loads on {day}", "no column missing", day=day)
         lacking = lambda c: today.get(c, 0.0) < loads  # noqa: E731
         if self.mode == "lost":
             if not earlier:
                 return b.skipped(day, 0, 1, "columns the recent loads had (no earlier loads)")
-            latest_day = max(earlier)
-            latest, latest_loads = earlier[latest_day], series["counts"][latest_day]
-            had = [c for c, n in latest.items()
-                   if n >= latest_loads and 2 * sum(1 for cols in earlier.values() if cols.get(c)) >= len(earlier)]
+            # in every load of at least half the recent days with loads
+            whole = {d: {c for c, n in cols.items() if n >= series["counts"][d]} for d, cols in earlier.items()}
+            had = {c for cols in whole.values() for c in cols
+                   if 2 * sum(1 for w in whole.values() if c in w) >= len(whole)}
             missing = sorted(c for c in had if lacking(c))
         else:
             missing = [c for c in self.required if lacking(c)]
-        fresh = sorted(c for c in today if c not in seen_before and c not in self.required)
-        if not seen_before:  # no history: any column outside the contract may be the renamed one
-            fresh = sorted(c for c in today if c not in self.required)
+
+        def fresh(column: str) -> list[str]:
+            """Today's columns the days that still had ``column`` did not have: its new name?"""
+            before = {c for cols in series["history"].values() if cols.get(column) for c in cols}
+            return sorted(c for c in today if c not in before and c not in self.required)
         parts = []
         for c in missing:
             text = f"`{c}` missing from {b.fmt(loads - today.get(c, 0.0))} of {b.fmt(loads)} load(s)"
-            rename = likely_rename(c, fresh)
+            rename = likely_rename(c, fresh(c))
             if rename:
-                text += f"; `{rename}` appeared the same day: renamed?"
+                since = min((d for d, cols in series["history"].items() if cols.get(rename)), default=None)
+                text += f"; `{rename}` appeared {'on ' + since if since else 'the same day'}: renamed?"
             if self.mode == "lost" and c in CONSEQUENCES:
                 text += f" ({CONSEQUENCES[c]})"
             parts.append(text)
@@ -105,8 +107,8 @@ class ExpectDayColumnsToBeKept(DayMetricExpectation):
         else:
             what = "columns the recent loads had" if self.mode == "lost" else "required columns"
             message = f"{what} missing on {day}: " + "; ".join(parts) + b.streak_phrase(series, target_day)
-        details = {"day": day, "columns": missing, "renamed": {c: likely_rename(c, fresh) for c in missing
-                                                               if likely_rename(c, fresh)}}
+        renamed = {c: likely_rename(c, fresh(c)) for c in missing}
+        details = {"day": day, "columns": missing, "renamed": {c: r for c, r in renamed.items() if r}}
         if self.mode == "lost" and missing and any(c in self.required for c in missing):
             details["severity"] = "critical"
         hint = self.hint or ("fix the export (or map the new name under [columns] in monitor.toml) before loading"

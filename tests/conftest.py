@@ -131,3 +131,14 @@ def load_day(tmp_path: Path, day: dt.date, incidents: tuple[str, ...] = (), seed
     path = generator.write_csv(tmp_path / f"events_{day}.csv", gen.day_rows(day, incidents), incidents)
     loader.load_file(database.engine(), settings.load(), path, day)
     return path
+
+
+# The files that take longest start first, so the two xdist workers finish together
+# (a file stays on one worker: its module fixtures are built once).
+SLOWEST_FIRST = ("test_spark_engine.py", "test_detection.py", "test_baselines.py", "test_real_exports.py",
+                 "test_poison_values.py", "test_alerting.py", "test_gate.py", "test_incidents.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).name, len(rank)))

@@ -185,3 +185,48 @@ def test_columns_mapping_rejects_one_column_for_two_names(tmp_path):
     cfg.write_text('[columns]\nclient_id = "id"\nsession_id = "id"\n')
     with pytest.raises(UsageError, match="mapped twice: id"):
         settings.load_file(cfg)
+
+
+def _columns_series(days: dict[dt.date, list[str]], target: dt.date, today: list[str]) -> dict:
+    iso = {d.isoformat(): {c: 1.0 for c in cols} for d, cols in days.items()}
+    return {"day": target.isoformat(), "target": {c: 1.0 for c in today}, "history": iso,
+            "recent": {d: v for d, v in iso.items() if (target - dt.date.fromisoformat(d)).days <= 7},
+            "verdicts": {}, "accepted": [], "segments": {},
+            "counts": {**{d: 1.0 for d in iso}, target.isoformat(): 1.0}}
+
+
+def test_a_rename_is_named_while_it_lasts_and_a_lost_column_for_days():
+    from custom_expectations import ExpectDayColumnsToBeKept
+
+    cols = ["client_id", "page_url", "referrer", "timestamp", "event_name", "event_data", "user_agent"]
+    renamed = ["clientId"] + cols[1:]
+    day = dt.date(2026, 9, 10)
+    history = {day - dt.timedelta(days=i): cols for i in range(2, 8)}
+    history[day - dt.timedelta(days=1)] = renamed  # the rename started yesterday
+    required = ExpectDayColumnsToBeKept(mode="required", required=["client_id", "timestamp", "event_name",
+                                                                    "event_data"])
+    result = required.check(_columns_series(history, day, renamed))
+    message = result["result"]["details"]["message"]
+    assert not result["success"] and f"`clientId` appeared on {day - dt.timedelta(days=1)}: renamed?" in message
+    lost = ExpectDayColumnsToBeKept(mode="lost", required=["client_id"])
+    without_referrer = [c for c in cols if c != "referrer"]
+    history = {day - dt.timedelta(days=i): cols for i in range(3, 8)}
+    history.update({day - dt.timedelta(days=i): without_referrer for i in (1, 2)})  # gone since two days
+    result = lost.check(_columns_series(history, day, without_referrer))
+    assert not result["success"] and "`referrer` missing" in result["result"]["details"]["message"]
+    assert result["result"]["details"].get("severity") is None  # not a required column: a warning
+
+
+def test_a_rare_empty_id_on_a_feed_that_mostly_has_none_is_no_alert():
+    from custom_expectations import ExpectDayRateToMatchBaseline
+
+    day = dt.date(2026, 9, 10)
+    nulls = [0, 1, 0, 0, 2, 0, 1]  # median 0, a few now and then
+    history = {(day - dt.timedelta(days=i + 1)).isoformat(): {"": float(k)} for i, k in enumerate(nulls)}
+    series = {"day": day.isoformat(), "target": {"": 2.0}, "history": history, "recent": history,
+              "verdicts": {}, "accepted": [], "segments": {}, "samples": [],
+              "counts": {**{d: 3000.0 for d in history}, day.isoformat(): 3000.0}}
+    check = ExpectDayRateToMatchBaseline(metric="null_client_id")
+    assert check.check(series)["success"]
+    spike = dict(series, target={"": 20.0})  # 20 in 3,000 where 0.2 in 3,000 is usual
+    assert not check.check(spike)["success"]

@@ -341,3 +341,8 @@ def test_no_transaction_stays_open_while_spark_computes(db, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     assert json.loads(proc.stdout)["checks"] > 30
+    status = subprocess.run([sys.executable, str(ROOT / "runner.py"), "status", "--date", str(DAY), "--json"],
+                            env=dict(os.environ, MONITOR_CONFIG=str(config), DATABASE_URL=db),
+                            capture_output=True, text=True, timeout=120)
+    rows = sum(1 for _ in csv.reader(src.open())) - 1
+    assert json.loads(status.stdout)["rows"] == rows  # a lake day's rows, though it has no loads

@@ -170,7 +170,11 @@ WITH d AS (
            array_agg(load_id ORDER BY load_id) AS load_ids
     FROM events.load_days GROUP BY 1
 ), g AS (
-    SELECT coalesce(d.day, l.day) AS day, coalesce(d.rows, 0) AS rows, coalesce(d.loads, 0) AS loads,
+    -- a day computed from a lake (Spark engine) has no loads here: its rows are the run's count
+    SELECT coalesce(d.day, l.day) AS day,
+           coalesce(d.rows, (SELECT m.value::bigint FROM monitor.daily_metrics m
+                             WHERE m.day = l.day AND m.metric = 'rows' AND m.dimension = ''), 0) AS rows,
+           coalesce(d.loads, 0) AS loads,
            l.run_id, l.status, l.alerts, l.error, l.finished_at,
            l.finished_at IS NOT NULL AND l.status IN ('pass', 'warning', 'critical') AS has_verdict,
            l.loads IS DISTINCT FROM coalesce(d.load_ids, '{}') AS loads_changed
