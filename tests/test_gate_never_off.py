@@ -117,3 +117,65 @@ def test_debug_works_after_the_command(db):
     after = runner("run", "--date", "2026-13-01", "--debug", url=db)
     assert after.returncode == 2 and "bad date '2026-13-01'" in after.stderr and "invalid choice" not in after.stderr
     assert "unrecognized arguments" not in after.stderr
+
+
+def test_future_is_judged_against_when_the_rows_arrived(db, tmp_path):
+    """A device clock two hours fast on day D, validated the next morning (issue 20, item 4):
+    the rows were two hours ahead of their load, though they are in the past by the time
+    of the run. Rerunning the day gives the same counts."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from monitor import database, loader, pipeline, settings
+
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    loaded_at = now - dt.timedelta(hours=3)  # the load ran three hours ago...
+    stamped = loaded_at + dt.timedelta(hours=2)  # ...with rows stamped two hours after it
+    day = stamped.date()
+    path = tmp_path / "fast_clock.csv"
+    good = [f"c{i},{(loaded_at - dt.timedelta(minutes=i)).isoformat()},page_viewed,{{}}" for i in range(1, 30)]
+    fast = [f"f{i},{stamped.isoformat()},page_viewed,{{}}" for i in range(3)]
+    path.write_text("client_id,timestamp,event_name,event_data\n" + "\n".join(good + fast) + "\n")
+    loader.load_file(database.engine(), settings.load(), path, day)
+    with database.engine().begin() as conn:
+        conn.execute(sa.text("UPDATE events.loads SET loaded_at = :t"), {"t": loaded_at})
+    counts = []
+    for _ in range(2):
+        pipeline.run_day(day, settings.load(), send=False)
+        with database.engine().connect() as conn:
+            counts.append(conn.execute(sa.text("SELECT value FROM monitor.daily_metrics WHERE day = :d"
+                                               " AND metric = 'future_timestamp'"), {"d": day}).scalar())
+    assert counts == [3, 3], counts
+
+
+def test_a_late_hit_from_the_day_before_makes_no_day_long_session(db, tmp_path):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from monitor import database, loader, pipeline, settings
+
+    day = dt.date(2026, 10, 7)
+    rows = [f'c1,{day}T10:0{i}:00Z,page_viewed,"{{""session_id"":""s1""}}"' for i in range(5)]
+    rows.append(f'c1,{day - dt.timedelta(days=1)}T10:00:00Z,page_viewed,"{{""session_id"":""s1""}}"')  # late
+    path = tmp_path / "late.csv"
+    path.write_text("client_id,timestamp,event_name,event_data\n" + "\n".join(rows) + "\n")
+    loader.load_file(database.engine(), settings.load(), path, day)
+    pipeline.run_day(day, settings.load(), send=False)
+    with database.engine().connect() as conn:
+        duration = conn.execute(sa.text("SELECT value FROM monitor.daily_metrics WHERE day = :d"
+                                        " AND metric = 'avg_session_duration_s'"), {"d": day}).scalar()
+    assert duration == 240  # 10:00 to 10:04, not 24 hours
+
+
+def test_the_airflow_gate_is_not_retried_on_a_critical_verdict():
+    """Exit 1 is an answer, not a failure: a retry would only give it again (issue 20, item 7)."""
+    import ast
+
+    from tests.test_examples import EXAMPLES
+
+    tree = ast.parse((EXAMPLES / "airflow_dag.py").read_text())
+    gate = next(c for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, "id", "") == "BashOperator"
+                and any(k.arg == "task_id" and k.value.value == "data_quality_gate" for k in c.keywords))
+    assert {k.arg: getattr(k.value, "value", None) for k in gate.keywords}.get("retries") == 0

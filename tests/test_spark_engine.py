@@ -346,3 +346,29 @@ def test_no_transaction_stays_open_while_spark_computes(db, tmp_path):
                             capture_output=True, text=True, timeout=120)
     rows = sum(1 for _ in csv.reader(src.open())) - 1
     assert json.loads(status.stdout)["rows"] == rows  # a lake day's rows, though it has no loads
+
+
+def test_both_engines_judge_future_against_arrival(db, spark, tmp_path):
+    """Rows two hours ahead of their load (the load's time; a lake file's modification
+    time) are future on both engines, though the run comes three hours later."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    arrived = now - dt.timedelta(hours=3)
+    stamped = arrived + dt.timedelta(hours=2)
+    day = stamped.date()
+    path = tmp_path / "fast_clock.csv"
+    lines = [f"c{i},{(arrived - dt.timedelta(minutes=i)).isoformat()},page_viewed,{{}}" for i in range(1, 20)]
+    lines += [f"f{i},{stamped.isoformat()},page_viewed,{{}}" for i in range(3)]
+    path.write_text("client_id,timestamp,event_name,event_data\n" + "\n".join(lines) + "\n")
+    loader.load_file(database.engine(), settings.load(), path, day)
+    with database.engine().begin() as conn:
+        conn.execute(sa.text("UPDATE events.loads SET loaded_at = :t"), {"t": arrived})
+    part = tmp_path / "lake" / f"date={day}"
+    part.mkdir(parents=True)
+    lake_file = part / path.name
+    lake_file.write_bytes(path.read_bytes())
+    os.utime(lake_file, (arrived.timestamp(), arrived.timestamp()))
+    pg = _compute(postgres, day, settings.load())
+    sp = _compute(spark_engine, day, settings.Settings(
+        engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")),
+        spark=settings.Spark(master="local[2]")))
+    assert pg[("future_timestamp", "")] == sp[("future_timestamp", "")] == 3
