@@ -64,6 +64,7 @@ class Usable:
     values: dict[dt.date, float]  # the days that may serve as baseline
     since: dt.date | None  # an accepted new level starts here; older days no longer count
     excluded: int  # alerting days left out
+    accepted_by: str | None = None  # who or what accepted the level that starts at ``since``
 
 
 def usable_days(values: dict[dt.date, float], series: dict, target: dt.date, exclude_alerts: bool,
@@ -81,10 +82,14 @@ def usable_days(values: dict[dt.date, float], series: dict, target: dt.date, exc
     accepted = {d for run in lasting for d in run}
     manual = {_date(d) for d in series.get("accepted", []) if _date(d) < target}
     since = max(starts + sorted(manual), default=None)
+    by = None
+    if since is not None:
+        by = (series.get("accepted_by", {}).get(since.isoformat()) if since in manual else
+              f"automatically: a warning-level change that lasted {accept_after} days")
     keep = {d: v for d, v in values.items()
             if d < target and (since is None or d >= since) and (d not in alerts or d in accepted | manual)}
     excluded = sum(1 for d in values if d in alerts and d not in keep and (since is None or d >= since))
-    return Usable(keep, since, excluded)
+    return Usable(keep, since, excluded, by)
 
 
 def level_scaled(values: dict[dt.date, float], since: dt.date | None) -> dict[dt.date, float]:

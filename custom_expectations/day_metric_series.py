@@ -98,7 +98,9 @@ def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
                 """SELECT data_date, status, details->>'direction' FROM monitor.latest_results
                    WHERE check_name = :c AND data_date >= :o AND data_date < :t""").bindparams(**params)).fetchall():
             series["verdicts"][_day(d).isoformat()] = {"status": status, "direction": int(float(direction or 0))}
-        series["accepted"] = sorted(_day(d).isoformat() for (d,) in execute(sa.text(
-            """SELECT DISTINCT day FROM monitor.accepted_days
-               WHERE check_name IN (:c, '') AND day >= :o AND day <= :t""").bindparams(**params)).fetchall())
+        accepted = execute(sa.text(
+            """SELECT day, max(accepted_by) FROM monitor.accepted_days
+               WHERE check_name IN (:c, '') AND day >= :o AND day <= :t GROUP BY day""").bindparams(**params)).fetchall()
+        series["accepted"] = sorted(_day(d).isoformat() for d, _ in accepted)
+        series["accepted_by"] = {_day(d).isoformat(): by or "runner.py accept" for d, by in accepted}
     return series

@@ -107,10 +107,14 @@ class ExpectDayMetricToMatchBaseline(DayMetricExpectation):
                             if self.exclude_alerts else b.streak_words(streak))
         elif b.accepted_today(series) and outside:
             message += ": accepted as the new normal"
+        if usable.since is not None and usable.accepted_by and (not success or (target_day - usable.since).days
+                                                                <= self.accept_after + 1):
+            message += f"; baseline since {usable.since} (accepted {usable.accepted_by})"
         return b.outcome(success, observed, message, b.expected_range(low, high), self.hint,
                          day=day, low=low, high=high, baseline=expected, change_pct=change, direction=direction,
                          history_days=pred.days, excluded_days=usable.excluded,
                          baseline_since=usable.since.isoformat() if usable.since else None,
+                         accepted_by=usable.accepted_by,
                          **({"segments": segments} if segments else {}), **({"samples": samples} if samples else {}))
 
     def _segments(self, series: dict, usable: b.Usable, observed: float, expected: float) -> list[dict]:

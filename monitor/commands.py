@@ -103,9 +103,13 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
             """SELECT * FROM monitor.day_gate WHERE CAST(:day AS date) IS NULL OR day = CAST(:day AS date)
                ORDER BY day"""), {"day": day}).all()
         accepted: dict[dt.date, list[str]] = {}
-        for d, check in conn.execute(sa.text("SELECT day, check_name FROM monitor.accepted_days ORDER BY 1, 2")):
+        acceptances: dict[dt.date, list[dict]] = {}
+        for d, check, at, by in conn.execute(sa.text(
+                "SELECT day, check_name, accepted_at, accepted_by FROM monitor.accepted_days ORDER BY 1, 2")):
             accepted.setdefault(d, []).append(check or "*")
-    days = [_status_entry(r, accepted.get(r.day)) for r in rows]
+            acceptances.setdefault(d, []).append({"check": check or "*", "by": by or "runner.py accept",
+                                                  "at": at.isoformat(timespec="seconds")})
+    days = [_status_entry(r, accepted.get(r.day), acceptances.get(r.day)) for r in rows]
     if day is not None:
         entry = days[0] if days else {"date": str(day), "rows": 0, "loads": 0, "latest": None, "stale": False,
                                       "reason": "no rows loaded and never run"}
@@ -124,7 +128,7 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
     return Outcome.PASS
 
 
-def _status_entry(r, accepted: list[str] | None = None) -> dict:
+def _status_entry(r, accepted: list[str] | None = None, acceptances: list[dict] | None = None) -> dict:
     """One day's entry of monitor.day_gate; ``reason`` is there exactly when the gate is closed."""
     entry = {"date": str(r.day), "rows": int(r.rows), "loads": int(r.loads),
              "latest": {"status": r.status, "run_id": r.run_id, "alerts": r.alerts} if r.has_verdict else None,
@@ -133,6 +137,7 @@ def _status_entry(r, accepted: list[str] | None = None) -> dict:
         entry["reason"] = r.reason
     if accepted:  # `runner.py accept`: this day's level is the new normal for these checks (* = all)
         entry["accepted"] = accepted
+        entry["acceptances"] = acceptances or []  # who or what accepted it, and when
     return entry
 
 
@@ -140,8 +145,19 @@ def _print_status_line(entry: dict) -> None:
     latest = entry["latest"]
     verdict = f"{latest['status']:8} {latest['alerts']} alert(s)  run {latest['run_id']}" if latest else "no verdict"
     gate = f"  [gate closed: {entry['reason']}]" if "reason" in entry else "  [gate open]"
-    accepted = f"  accepted as new normal: {', '.join(entry['accepted'])}" if entry.get("accepted") else ""
+    accepted = ("  accepted as new normal: " + ", ".join(f"{a['check']} by {a['by']} at {a['at']}"
+                                                         for a in entry.get("acceptances", []))
+                if entry.get("accepted") else "")
     print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}{gate}{accepted}")
+
+
+def _who() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment
+        return "unknown user"
 
 
 def accept(day: dt.date, check: str | None) -> Outcome:
@@ -155,9 +171,9 @@ def accept(day: dt.date, check: str | None) -> Outcome:
     if check is not None and check not in names:
         raise UsageError(f"unknown check {check!r}; one of: {', '.join(sorted(names))}")
     with eng.begin() as conn:
-        conn.execute(sa.text("INSERT INTO monitor.accepted_days (day, check_name) VALUES (:d, :c)"
-                             " ON CONFLICT (day, check_name) DO UPDATE SET accepted_at = now()"),
-                     {"d": day, "c": check or ""})
+        conn.execute(sa.text("INSERT INTO monitor.accepted_days (day, check_name, accepted_by) VALUES (:d, :c, :b)"
+                             " ON CONFLICT (day, check_name) DO UPDATE SET accepted_at = now(), accepted_by = :b"),
+                     {"d": day, "c": check or "", "b": f"{_who()} (runner.py accept)"})
     what = f"check {check}" if check else "every baseline check"
     print(f"accepted {day} as the new normal for {what}: later baselines start there "
           f"(run `runner.py run --date {day}` again to update its own verdict)")

@@ -59,6 +59,12 @@ def store(conn: sa.Connection, summary: DaySummary) -> None:
                VALUES (:run_id, :run_time, :data_date, :suite, :check_name, :category, :severity, :status,
                        :observed, :expected, :low, :high, :baseline, :message, CAST(:details AS jsonb))
                ON CONFLICT DO NOTHING"""), rows)
+    # a lasting warning-level change a check took as its new level: recorded, as `accept` records a person's
+    auto = [{"d": r.details["baseline_since"], "c": r.check, "b": r.details["accepted_by"]} for r in summary.results
+            if (r.details or {}).get("baseline_since") and str(r.details.get("accepted_by") or "").startswith("auto")]
+    if auto:
+        conn.execute(sa.text("INSERT INTO monitor.accepted_days (day, check_name, accepted_by) VALUES (:d, :c, :b)"
+                             " ON CONFLICT (day, check_name) DO NOTHING"), auto)
     body = summary.to_json()
     conn.execute(sa.text(
         """INSERT INTO monitor.runs (run_id, day, started_at) VALUES (:r, :d, :t) ON CONFLICT (run_id) DO NOTHING"""),

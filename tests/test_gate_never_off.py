@@ -179,3 +179,32 @@ def test_the_airflow_gate_is_not_retried_on_a_critical_verdict():
     gate = next(c for c in ast.walk(tree) if isinstance(c, ast.Call) and getattr(c.func, "id", "") == "BashOperator"
                 and any(k.arg == "task_id" and k.value.value == "data_quality_gate" for k in c.keywords))
     assert {k.arg: getattr(k.value, "value", None) for k in gate.keywords}.get("retries") == 0
+
+
+def test_acceptances_are_recorded_with_who_and_when_and_shown(db, tmp_path):
+    """A person's `accept` and the automatic acceptance of a lasting warning-level change are
+    both recorded (who or what, when), shown by `status`, and named in the check's next alert."""
+    import datetime as dt
+    import json
+
+    from monitor import pipeline, settings
+    from tests.conftest import load_day
+    from tests.test_cli import runner
+
+    start = dt.date(2026, 10, 1)
+    for i in range(5):
+        load_day(tmp_path, start + dt.timedelta(days=i), sessions=300, seed=40 + i)
+        pipeline.run_day(start + dt.timedelta(days=i), settings.load(), send=False)
+    for i in range(5, 9):  # a lasting 40% more traffic: sessions_shift warns three days, then it is the level
+        load_day(tmp_path, start + dt.timedelta(days=i), ("traffic_spike",), sessions=300, seed=40 + i)
+        summary = pipeline.run_day(start + dt.timedelta(days=i), settings.load(), send=False)
+    fourth = {r.check: r for r in summary.results}["sessions_shift"]
+    assert fourth.status == "pass" and "accepted automatically" in fourth.message, fourth.message
+    assert runner("accept", "--date", str(start + dt.timedelta(days=8)), "--check", "total_events_drop",
+                  url=db).returncode == 0
+    status = json.loads(runner("status", "--json", url=db).stdout)
+    found = {(d["date"], a["check"]): a for d in status["days"] for a in d.get("acceptances", [])}
+    auto = found[(str(start + dt.timedelta(days=5)), "sessions_shift")]
+    manual = found[(str(start + dt.timedelta(days=8)), "total_events_drop")]
+    assert auto["by"].startswith("automatically") and manual["by"].endswith("(runner.py accept)")
+    assert manual["at"] and auto["at"]

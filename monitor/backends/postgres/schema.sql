@@ -223,6 +223,9 @@ CREATE TABLE IF NOT EXISTS monitor.accepted_days (
     accepted_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (day, check_name)
 );
+-- who or what accepted it: a person's `runner.py accept`, or the run that took a lasting
+-- warning-level change as the new level
+ALTER TABLE monitor.accepted_days ADD COLUMN IF NOT EXISTS accepted_by text;
 
 -- An ISO-8601 timestamp, or NULL. PostgreSQL alone would also accept 'now',
 -- 'epoch', 'today' and other words no pixel sends, so the shape
