@@ -91,10 +91,11 @@ class ExpectDayColumnsToBeKept(DayMetricExpectation):
             """Today's columns the days that still had ``column`` did not have: its new name?"""
             before = {c for cols in series["history"].values() if cols.get(column) for c in cols}
             return sorted(c for c in today if c not in before and c not in self.required)
+        renamed = {c: likely_rename(c, fresh(c)) for c in missing}
         parts = []
         for c in missing:
             text = f"`{c}` missing from {b.fmt(loads - today.get(c, 0.0))} of {b.fmt(loads)} load(s)"
-            rename = likely_rename(c, fresh(c))
+            rename = renamed[c]
             if rename:
                 since = min((d for d, cols in series["history"].items() if cols.get(rename)), default=None)
                 text += f"; `{rename}` appeared {'on ' + since if since else 'the same day'}: renamed?"
@@ -107,7 +108,6 @@ class ExpectDayColumnsToBeKept(DayMetricExpectation):
         else:
             what = "columns the recent loads had" if self.mode == "lost" else "required columns"
             message = f"{what} missing on {day}: " + "; ".join(parts) + b.streak_phrase(series, target_day)
-        renamed = {c: likely_rename(c, fresh(c)) for c in missing}
         details = {"day": day, "columns": missing, "renamed": {c: r for c, r in renamed.items() if r}}
         if self.mode == "lost" and missing and any(c in self.required for c in missing):
             details["severity"] = "critical"

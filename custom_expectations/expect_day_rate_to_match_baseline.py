@@ -62,8 +62,7 @@ class ExpectDayRateToMatchBaseline(DayMetricExpectation):
         else:
             p = statistics.median(rates.values())
             if p == 0:  # a feed where most days have none: its pooled rate, so a rare one is no alert
-                recent = [d for d in usable.values if d in rates]
-                p = sum(usable.values[d] for d in recent) / sum(counts[d] for d in recent)
+                p = sum(usable.values[d] for d in rates) / sum(counts[d] for d in rates)
             expected = p * n
             spread = b.mad_rel(list(rates.values())) * expected
             sd = max(math.sqrt(max(expected * (1 - p), 1.0)), spread)
