@@ -59,21 +59,34 @@ class LoadReport:
 
 
 class _HashingReader:
-    """The file as COPY reads it, hashed on the way: no separate pass over the file."""
+    """The file as COPY reads it, hashed on the way: no separate pass over the file.
+
+    It also counts the file's lines, so a CSV whose records are one line each
+    (nearly every export) needs no second read to number them.
+    """
 
     def __init__(self, fh):
         self.fh = fh
         self.digest = hashlib.sha256()
+        self.newlines = 0
+        self.last = b""
 
-    def read(self, size: int = -1) -> bytes:
-        block = self.fh.read(size)
-        self.digest.update(block)
+    def _seen(self, block: bytes) -> bytes:
+        if block:
+            self.digest.update(block)
+            self.newlines += block.count(b"\n")
+            self.last = block[-1:]
         return block
 
+    def read(self, size: int = -1) -> bytes:
+        return self._seen(self.fh.read(size))
+
     def readline(self, size: int = -1) -> bytes:
-        line = self.fh.readline(size)
-        self.digest.update(line)
-        return line
+        return self._seen(self.fh.readline(size))
+
+    @property
+    def lines(self) -> int:
+        return self.newlines + (1 if self.last not in (b"", b"\n") else 0)
 
 
 def _sha256(path: Path) -> str:
@@ -84,13 +97,45 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _copy(cur, sql: str, path: Path) -> str:
-    """COPY the whole file; return its sha256."""
+def _copy(cur, sql: str, path: Path) -> tuple[str, int]:
+    """COPY the whole file; return its sha256 and its number of lines."""
     with path.open("rb") as fh:
         reader = _HashingReader(fh)
         cur.copy_expert(sql, reader, size=1 << 16)
-        reader.digest.update(fh.read())  # nothing left unless COPY stopped early
-    return reader.digest.hexdigest()
+        reader._seen(fh.read())  # nothing left unless COPY stopped early
+    return reader.digest.hexdigest(), reader.lines
+
+
+def _record_lines(path: Path) -> list[int]:
+    """Each CSV record's line in the file, counted after the header (the first event is line 1).
+
+    A quoted field may span lines, and blank lines hold no record, so the
+    record number and the line an editor shows part ways; samples name the line.
+    """
+    starts = []
+    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        header_lines = end = reader.line_num
+        for record in reader:
+            if record:
+                starts.append(end + 1 - header_lines)
+            end = reader.line_num
+    return starts
+
+
+def _number_by_line(cur, path: Path, table: str, where: str, records: int, lines: int) -> None:
+    """Renumber ``line_no`` (the record number) to the record's line when the two differ."""
+    if lines <= records + 1:
+        return  # one line a record after a one-line header: the numbers already agree
+    moved = [(n, line) for n, line in enumerate(_record_lines(path), 1) if line != n]
+    if not moved:
+        return
+    cur.execute("CREATE TEMP TABLE record_lines (n bigint PRIMARY KEY, line bigint) ON COMMIT DROP")
+    batch = io.StringIO("".join(f"{n},{line}\n" for n, line in moved))
+    cur.copy_expert("COPY record_lines FROM STDIN WITH (FORMAT csv)", batch)
+    cur.execute(f"UPDATE {table} t SET line_no = m.line FROM record_lines m WHERE {where} AND t.line_no = m.n")
+    cur.execute("DROP TABLE record_lines")
 
 
 def _refuse_binary(path: Path) -> None:
@@ -172,8 +217,11 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         cur.execute("SAVEPOINT copy_file")
         try:
             if direct:
-                sha = _copy_direct(cur, path, columns, load_id, requested)
+                sha, lines = _copy_direct(cur, path, columns, load_id, requested)
                 copied = cur.rowcount
+                _number_by_line(cur, path, "events.raw_events",
+                                cur.mogrify("t.partition_date = %s AND t.load_id = %s",
+                                            (requested, load_id)).decode(), copied, lines)
             elif fmt == "csv":
                 sha = _stage_csv(cur, path, columns, required)
             else:
@@ -272,7 +320,7 @@ def _idents(names) -> sql.Composable:
     return sql.SQL(", ").join(sql.Identifier(n) for n in names)
 
 
-def _copy_direct(cur, path: Path, columns: list[str], load_id: int, day: dt.date) -> str:
+def _copy_direct(cur, path: Path, columns: list[str], load_id: int, day: dt.date) -> tuple[str, int]:
     """COPY into raw_events; its column defaults take the load's id and day from these settings."""
     cur.execute("SELECT set_config('monitor.load_id', %s, true), set_config('monitor.load_day', %s, true),"
                 " setval('events.load_line_no', 1, false)", (str(load_id), day.isoformat()))
@@ -314,15 +362,17 @@ def _create_stage(cur, columns: list[str], flags: bool = False) -> sql.Composabl
     cols = _positional(columns) + (["flags"] if flags else [])
     defs = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL("jsonb" if c == "flags" else "text"))
                               for c in cols)
-    cur.execute(sql.SQL("CREATE TEMP TABLE stage (line_no bigint GENERATED ALWAYS AS IDENTITY, {}) ON COMMIT DROP")
-                .format(defs))
-    return _idents(cols)
+    # the loader that reads records itself writes their lines; COPY numbers them as it goes
+    line_no = "line_no bigint" if flags else "line_no bigint GENERATED BY DEFAULT AS IDENTITY"
+    cur.execute(sql.SQL("CREATE TEMP TABLE stage ({}, {}) ON COMMIT DROP").format(sql.SQL(line_no), defs))
+    return _idents((["line_no"] if flags else []) + cols)
 
 
 def _stage_csv(cur, path: Path, columns: list[str], required: list[str]) -> str:
     cols = _create_stage(cur, columns)
     copy = sql.SQL("COPY stage ({}) FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')").format(cols)
-    sha = _copy(cur, copy.as_string(cur), path)
+    sha, lines = _copy(cur, copy.as_string(cur), path)
+    _number_by_line(cur, path, "stage", "true", cur.rowcount, lines)
     _name_stage_columns(cur, columns, required)
     return sha
 
@@ -368,8 +418,10 @@ def _stage_csv_records(cur, path: Path, columns: list[str], required: list[str])
     with path.open(newline="", encoding="utf-8", errors="surrogateescape") as fh:
         reader = csv.reader(fh, strict=True)
         next(reader)
+        header_lines = end = reader.line_num
         try:
             for n, record in enumerate(reader, 1):
+                line, end = end + 1 - header_lines, reader.line_num
                 if not record:
                     continue  # a blank line holds no event
                 flags = {}
@@ -384,7 +436,7 @@ def _stage_csv_records(cur, path: Path, columns: list[str], required: list[str])
                     unmatched += 1
                     flags["_unmatched_fields"] = record
                     out = [""] * len(columns)
-                writer.writerow(out + [json.dumps(flags) if flags else ""])
+                writer.writerow([line] + out + [json.dumps(flags) if flags else ""])
                 if n % _RECORD_BATCH == 0:
                     _copy_batch(cur, copy_sql, batch)
         except csv.Error as exc:
@@ -422,7 +474,7 @@ def _stage_jsonl(cur, path: Path, required: list[str], mapping: dict[str, str],
     else:
         cur.execute("CREATE TEMP SEQUENCE stage_line_no")
         cur.execute("ALTER TABLE stage_lines ALTER COLUMN line_no SET DEFAULT nextval('stage_line_no')")
-        sha = _copy(cur, _RAW_LINE_COPY.replace("stage (line)", "stage_lines (line)"), path)
+        sha, _ = _copy(cur, _RAW_LINE_COPY.replace("stage (line)", "stage_lines (line)"), path)
     cur.execute("DELETE FROM stage_lines WHERE coalesce(btrim(line), '') = ''")
     cur.execute(
         "CREATE TEMP TABLE stage_json ON COMMIT DROP AS SELECT line_no, line, bad,"

@@ -103,3 +103,24 @@ def test_a_duplicate_spike_names_the_repeated_rows(with_history, tmp_path):
     # the named line is a row that the file holds twice
     record = lines[first["line"]]
     assert lines.count(record) >= 2
+
+
+SPANNING = f'c1,{DAY}T10:00:00Z,page_viewed,"{{""page_url"":""https://s.example/"",""note"":""two\nlines\nmore""}}"'
+
+
+@pytest.mark.parametrize("path_taken", ["dated_copy", "undated_copy", "records_read_here"])
+def test_sample_line_is_the_files_line_when_a_quoted_field_spans_lines(path_taken, db, tmp_path):
+    # event lines (after the header): 1 spans 1-3, 4 is blank or clean, 5 is the bad row
+    bad = CASES["unknown_event_name"][0]
+    middle = {"dated_copy": GOOD, "undated_copy": GOOD, "records_read_here": ""}[path_taken]
+    text = "\n".join(["client_id,timestamp,event_name,event_data", SPANNING, middle, bad, GOOD]) + "\n"
+    path = tmp_path / f"spanning_{path_taken}.csv"
+    path.write_text(text)
+    report = loader.load_file(database.engine(), settings.load(), path,
+                              None if path_taken == "undated_copy" else DAY)
+    assert report.rows == (3 if path_taken == "records_read_here" else 4)
+    alert = next(a for a in pipeline.run_day(DAY, settings.load(), send=False).to_json()["alerts"]
+                 if a["check"] == "unknown_event_name")
+    assert [x["line"] for x in alert["samples"]] == [5]
+    # the named line is the bad row, counting lines after the header as the other samples do
+    assert text.split("\n")[5] == bad
