@@ -6,7 +6,7 @@ stored first, notifications never raise, Data Docs come last.
 
 from __future__ import annotations
 
-from checkpoints.actions import (EmailAlertAction, SlackAlertAction, StoreMonitoringResultsAction,
+from .actions import (EmailAlertAction, SlackAlertAction, StoreMonitoringResultsAction,
                                  UpdateRunDataDocsAction)
 
 NAME = "daily_events"

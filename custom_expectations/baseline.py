@@ -12,7 +12,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from custom_expectations.day_metric_series import ALERTED
+from .day_metric_series import ALERTED
 
 MAD_TO_SD = 1.4826  # a normal distribution's SD is 1.4826 median absolute deviations
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

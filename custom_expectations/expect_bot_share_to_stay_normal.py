@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar
 
-from custom_expectations import baseline as b
-from custom_expectations.day_metric_expectation import DayMetricExpectation
+from . import baseline as b
+from .day_metric_expectation import DayMetricExpectation
 
 
 class ExpectBotShareToStayNormal(DayMetricExpectation):

@@ -8,8 +8,8 @@ import difflib
 import re
 from typing import ClassVar, List
 
-from custom_expectations import baseline as b
-from custom_expectations.day_metric_expectation import DayMetricExpectation
+from . import baseline as b
+from .day_metric_expectation import DayMetricExpectation
 
 # What a lost field does to the checks that read it: said in the alert.
 CONSEQUENCES = {

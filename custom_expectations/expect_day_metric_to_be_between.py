@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar, Optional
 
-from custom_expectations import baseline as b
-from custom_expectations.day_metric_expectation import DayMetricExpectation
+from . import baseline as b
+from .day_metric_expectation import DayMetricExpectation
 
 
 class ExpectDayMetricToBeBetween(DayMetricExpectation):
@@ -42,7 +42,10 @@ class ExpectDayMetricToBeBetween(DayMetricExpectation):
         low, high = self.min_value, self.max_value
         success = (low is None or observed >= low) and (high is None or observed <= high)
         message = f"{label} = {b.fmt(observed)} on {day}"
-        message += f" ({self.window_days}-day avg {b.fmt(avg)})" if avg is not None else " (no earlier days)"
+        if avg is not None:
+            message += f" ({self.window_days}-day avg {b.fmt(avg)})"
+        elif not series.get("verdicts") and not series.get("history"):
+            message += " (no earlier days)"  # fixed bounds decide; with earlier days and no value, say nothing
         contributors = {k: v for k, v in target.items() if k and v}
         if self.dimension is None and contributors and not success:
             message += ": " + ", ".join(f"{k} ({b.fmt(v)})" for k, v in sorted(contributors.items()))

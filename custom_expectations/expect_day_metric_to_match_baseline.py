@@ -6,8 +6,8 @@ import datetime as dt
 import statistics
 from typing import ClassVar, Optional
 
-from custom_expectations import baseline as b
-from custom_expectations.day_metric_expectation import DayMetricExpectation
+from . import baseline as b
+from .day_metric_expectation import DayMetricExpectation
 
 
 class ExpectDayMetricToMatchBaseline(DayMetricExpectation):

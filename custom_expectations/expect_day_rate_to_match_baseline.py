@@ -7,8 +7,8 @@ import math
 import statistics
 from typing import ClassVar
 
-from custom_expectations import baseline as b
-from custom_expectations.day_metric_expectation import DayMetricExpectation
+from . import baseline as b
+from .day_metric_expectation import DayMetricExpectation
 
 
 class ExpectDayRateToMatchBaseline(DayMetricExpectation):

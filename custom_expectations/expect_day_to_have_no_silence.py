@@ -6,8 +6,8 @@ import datetime as dt
 import statistics
 from typing import ClassVar
 
-from custom_expectations import baseline as b
-from custom_expectations.day_metric_expectation import DayMetricExpectation
+from . import baseline as b
+from .day_metric_expectation import DayMetricExpectation
 
 
 def silent_stretches(today: dict[int, float], expected: dict[int, float], per_session: float, min_sessions: float,

@@ -1,5 +1,5 @@
 """Suite definitions, one module per suite, readable in review."""
 
-from expectations import business_health, raw_events
+from . import business_health, raw_events
 
 SUITES = {raw_events.SUITE: raw_events.expectations, business_health.SUITE: business_health.expectations}

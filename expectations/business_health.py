@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from custom_expectations import ExpectBotShareToStayNormal, ExpectDayToHaveNoSilence
-from custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
-from custom_expectations import ExpectDayMixToMatchBaseline as Mix
-from custom_expectations import ExpectPurchasesAfterCheckouts
-from expectations.checks import check
+from monitor.custom_expectations import ExpectBotShareToStayNormal, ExpectDayToHaveNoSilence
+from monitor.custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
+from monitor.custom_expectations import ExpectDayMixToMatchBaseline as Mix
+from monitor.custom_expectations import ExpectPurchasesAfterCheckouts
+from .checks import check
 from monitor.settings import Settings
 
 SUITE = "business_health"

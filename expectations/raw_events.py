@@ -5,12 +5,12 @@ Thresholds come from monitor.toml (defaults: CONTRACT.md section 4).
 
 from __future__ import annotations
 
-from custom_expectations import ExpectDayColumnsToBeKept as Columns
-from custom_expectations import ExpectDayMetricToBeBetween as Between
-from custom_expectations import ExpectDayRateToMatchBaseline as Rate
-from custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
-from custom_expectations import ExpectDayToHaveRows
-from expectations.checks import check
+from monitor.custom_expectations import ExpectDayColumnsToBeKept as Columns
+from monitor.custom_expectations import ExpectDayMetricToBeBetween as Between
+from monitor.custom_expectations import ExpectDayRateToMatchBaseline as Rate
+from monitor.custom_expectations import ExpectDayMetricToMatchBaseline as Baseline
+from monitor.custom_expectations import ExpectDayToHaveRows
+from .checks import check
 from monitor.settings import INPUT_COLUMNS, Settings
 
 SUITE = "raw_events"

@@ -12,8 +12,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from custom_expectations.day_metric_series import ALERTED, DayMetricSeries, fetch_series
-from expectations import SUITES
+from monitor.custom_expectations.day_metric_series import ALERTED, DayMetricSeries, fetch_series
+from monitor.expectations import SUITES
 from monitor.settings import Settings
 from monitor.summary import CheckResult, DaySummary, _status
 

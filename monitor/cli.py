@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -37,8 +38,14 @@ def parse_range(start: str, end: str) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+def _prog() -> str:
+    """The name the user typed: ``event-monitor`` or ``runner.py``."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return name if name in ("event-monitor", "runner.py") else "event-monitor"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="runner.py", description="Daily data-quality gate for raw web events.")
+    p = _Parser(prog=_prog(), description="Daily data-quality gate for raw web events.")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("init", help="create tables and the GX project (idempotent)")
@@ -109,11 +116,31 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error_line("interrupted")
         return int(Outcome.INFRASTRUCTURE)
+    except ModuleNotFoundError as exc:  # run by a Python that lacks the package's dependencies
+        if debug:
+            traceback.print_exc()
+        _error_line(f"missing dependency {exc.name!r}: this Python ({sys.executable}) lacks the package's "
+                    "dependencies; use the installed command (.venv/bin/event-monitor) or `pip install .`")
+        return int(Outcome.USAGE)
     except Exception as exc:  # anything unforeseen is an infrastructure error, still one line
         if debug:
             traceback.print_exc()
         _error_line(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (use --debug for details)")
         return int(Outcome.INFRASTRUCTURE)
+
+
+def run() -> None:
+    """The console script ``event-monitor`` (and ``runner.py``): main, then a fast exit."""
+    code = main()
+    # Everything is stored and printed by now. Skipping the interpreter's
+    # teardown (freeing GX's hundreds of thousands of objects) saves ~0.8 s.
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # e.g. the reader of a pipe went away: nothing left to tell it
+            pass
+    os._exit(code)
 
 
 def _error_line(message: str) -> None:
@@ -124,10 +151,10 @@ def _error_line(message: str) -> None:
 def _dispatch(args) -> Outcome:
     from monitor import commands, settings
 
+    if args.command == "init":  # the project is where init is run; later commands find it from there
+        return commands.init()
     settings.load()  # a bad config file fails every command up front, with exit 2
 
-    if args.command == "init":
-        return commands.init()
     if args.command == "load":
         if args.replace and not args.date:
             raise UsageError("--replace needs --date D")

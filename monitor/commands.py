@@ -23,6 +23,15 @@ log = logging.getLogger("monitor")
 
 
 def init() -> Outcome:
+    """Make the working directory (or $MONITOR_PROJECT) a monitor project, then create or upgrade its tables."""
+    import os
+
+    from monitor import project
+
+    folder = project.init_dir()
+    for path in project.create(folder):
+        print(f"created {path}")
+    os.environ["MONITOR_PROJECT"] = str(folder)  # this process's later steps use the project just made
     from monitor import gx_project, pipeline
 
     pipeline.init(settings.load())
@@ -162,7 +171,7 @@ def _who() -> str:
 
 def accept(day: dt.date, check: str | None) -> Outcome:
     """A person says the day's level is the new normal (for one check, or every baseline check)."""
-    from expectations import SUITES
+    from monitor.expectations import SUITES
 
     s = settings.load()
     eng = database.engine()
@@ -280,21 +289,35 @@ def docs() -> Outcome:
 
 
 def demo(days: int, seed: int) -> Outcome:
-    """The spec's 14 days on the embedded server, in a database of its own."""
+    """The spec's days on the project's embedded server, so every later command sees them.
+
+    The demo replaces that database (and the project's Data Docs) whole; it refuses when
+    the database holds loads of files that are not the demo's own.
+    """
+    import os
+    import shutil
+
     from monitor import generator, gx_project, loader, pipeline
 
-    base = database.embedded_url()
-    eng = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS monitor_demo WITH (FORCE)"))
-        conn.execute(sa.text("CREATE DATABASE monitor_demo"))
-    eng.dispose()
-    database.use(database.with_database(base, "monitor_demo"))
+    folder = (database.monitor_home() / "demo_data").resolve()
+    url = database.embedded_url()
+    database.use(url)
+    eng = database.engine()
+    with eng.begin() as conn:
+        own = conn.exec_driver_sql(
+            "SELECT count(*) FROM events.loads WHERE left(source_file, %s) <> %s",
+            (len(str(folder)) + 1, f"{folder}/")).scalar() if _has_loads_table(conn) else 0
+        if own:
+            raise UsageError(f"the embedded database of {database.monitor_home()} holds {own} load(s) of your own "
+                             "files; the demo replaces it whole: run the demo in another folder "
+                             "(`event-monitor init` there first)")
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS events, monitor CASCADE")
+    for stale in ("validations", "data_docs"):  # pages of runs the new database no longer holds
+        shutil.rmtree(gx_project.project_root() / "gx" / "uncommitted" / stale, ignore_errors=True)
     s = settings.load()
     pipeline.init(s)
     end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
     start = end - dt.timedelta(days=days - 1)
-    folder = database.monitor_home() / "demo_data"
     print(f"generating {days} days ({start} .. {end}) of sample events into {folder}", flush=True)
     files = generator.write_dataset(folder, start, days, generator.demo_incidents(start, days), seed=seed)
     for day, path in files:
@@ -310,5 +333,14 @@ def demo(days: int, seed: int) -> Outcome:
               "check's own baseline, so the outage never becomes the new normal.")
     print(f"\nData Docs: {gx_project.docs_index()}")
     report(start, end, None)
-    print("Stored results: table monitor.monitoring_results in database monitor_demo of the embedded server")
+    print(f"Stored results: table monitor.monitoring_results in the embedded database under {database.monitor_home()}")
+    print(f"\nExplore it (from this folder): event-monitor status; event-monitor status --date {end} --json; "
+          f"event-monitor show --date {end} --check zero_purchase; event-monitor report")
+    if os.environ.get("DATABASE_URL"):
+        print("DATABASE_URL is set: the other commands use that database, not the demo's; unset it to explore the demo")
+    print(f"Remove it all: rm -rf {database.monitor_home()} {gx_project.project_root() / 'gx' / 'uncommitted'}")
     return Outcome.PASS
+
+
+def _has_loads_table(conn) -> bool:
+    return conn.exec_driver_sql("SELECT to_regclass('events.loads') IS NOT NULL").scalar()

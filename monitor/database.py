@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from monitor.errors import InfrastructureError, UsageError
-from monitor.settings import PROJECT_ROOT
+from monitor import project
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ UTC_OPTIONS = "-c TimeZone=UTC"
 
 def monitor_home() -> Path:
     """Project-local state folder (embedded server data, demo files)."""
-    return Path(os.environ.get("MONITOR_HOME", PROJECT_ROOT / ".monitor"))
+    return project.state_dir()
 
 
 def embedded_url(home: Path | None = None) -> str:

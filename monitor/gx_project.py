@@ -20,14 +20,14 @@ with fast_import("scipy.stats", "altair", "jsonschema"):  # GX loads them for fe
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    import custom_expectations  # noqa: F401  (registers expectations before any suite loads)
-    import checkpoints.actions  # noqa: F401  (registers actions before the checkpoint loads)
+    import monitor.custom_expectations  # noqa: F401  (registers expectations before any suite loads)
+    import monitor.checkpoints.actions  # noqa: F401  (registers actions before the checkpoint loads)
 
-from checkpoints import daily_events
-from expectations import SUITES
-from monitor import database
+from monitor.checkpoints import daily_events
+from monitor.expectations import SUITES
+from monitor import database, project
 from monitor.errors import SuiteIntegrityError
-from monitor.settings import PROJECT_ROOT, Settings
+from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ URL_VARIABLE = "MONITOR_GX_DATABASE_URL"
 
 
 def project_root() -> Path:
-    return Path(os.environ.get("MONITOR_GX_ROOT", PROJECT_ROOT))
+    return project.gx_root()
 
 
 def docs_site() -> Path:
@@ -170,7 +170,7 @@ def _sync(ctx, settings: Settings) -> None:
         vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite)))
     ctx.checkpoints.add(gx.Checkpoint(name=daily_events.NAME, validation_definitions=vds,
                                       actions=daily_events.actions(), result_format="SUMMARY"))
-    checkpoints.actions.build_suite_docs(ctx, list(SUITES))
+    monitor.checkpoints.actions.build_suite_docs(ctx, list(SUITES))
     localise_docs(sorted((docs_site() / "expectations").glob("*.html")) + [docs_index()])
 
 

@@ -15,9 +15,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from monitor import project
 from monitor.errors import UsageError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = project.CODE_ROOT  # the code's folder; a project's files come from monitor.project
 
 # The input format (CONTRACT.md section 1): fixed, not a setting.
 INPUT_COLUMNS = ("client_id", "timestamp", "event_name", "event_data")
@@ -219,7 +220,7 @@ class Secrets(_Strict):
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("MONITOR_CONFIG") or PROJECT_ROOT / "monitor.toml")
+    return Path(os.environ.get("MONITOR_CONFIG") or project.project_dir() / project.CONFIG_NAME)
 
 
 def load() -> Settings:

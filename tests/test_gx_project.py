@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import re
 import textwrap
 
 from monitor.settings import PROJECT_ROOT
@@ -67,6 +68,10 @@ def test_data_docs_pruned_and_free_of_context_id(with_history, tmp_path, monkeyp
         assert len(runs) == 2 and len(pages) == 2
     index = gx_project.docs_index().read_text()
     assert "dataContextId" not in index and "static/vendor/logo.svg" in index  # our own logo, no id
+    # the index links only pages that exist: pruned runs are gone from it too
+    linked = set(re.findall(r"validations/[^\"'\s]+?\.html", index))
+    assert len(linked) == 4, linked
+    assert all((gx_project.docs_site() / rel).is_file() for rel in linked), linked
 
 
 def test_gx_import_defers_unused_modules_until_first_use():

@@ -6,6 +6,7 @@ Real peers on loopback (webhook HTTP server, aiosmtpd), real embedded PostgreSQL
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import email
 import json
 
@@ -39,9 +40,12 @@ def _rows(sql: str):
         return conn.execute(sa.text(sql)).all()
 
 
-def test_demo_never_notifies(peers, state_dir, monkeypatch, capsys):
+def test_demo_never_notifies(peers, state_dir, gx_root, tmp_path, monkeypatch, capsys):
     hook, mail = peers
-    monkeypatch.setenv("MONITOR_HOME", str(state_dir))  # the tests' embedded server, its own demo database
+    monkeypatch.setenv("MONITOR_HOME", str(state_dir))  # the tests' embedded server (the demo replaces its database)
+    (tmp_path / "gx").mkdir()  # the demo replaces the project's Data Docs too: a project of its own
+    shutil.copy(gx_root / "gx" / "great_expectations.yml", tmp_path / "gx")
+    monkeypatch.setenv("MONITOR_GX_ROOT", str(tmp_path))
     try:
         commands.demo(days=2, seed=3)
     finally:
