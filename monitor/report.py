@@ -131,6 +131,48 @@ def line_chart(chart_id: str, title: str, days: list[Day], series: dict[str, lis
     return "\n".join(parts)
 
 
+def panel_chart(chart_id: str, title: str, days: list[Day], series: dict[str, list[float | None]],
+                columns: int = 3) -> str:
+    """Small multiples in one SVG: a panel per series, each on its own scale, so 40 purchases
+    a day stay readable beside 20,000 page views (one shared axis flattens them onto zero)."""
+    if not any(v is not None for vals in series.values() for v in vals):
+        return ""
+    n, rows = len(days), -(-len(series) // columns)
+    pw, ph, gap, top_pad = (W - 20) / columns, 120, 14, 26
+    height = top_pad + rows * (ph + gap)
+    parts = [f'<svg class="chart" data-chart="{chart_id}" viewBox="0 0 {W} {height:.0f}" width="{W}" '
+             f'height="{height:.0f}" role="img" aria-label="{html.escape(title)}">',
+             f'<text x="{PAD_L}" y="16" class="title">{html.escape(title)}</text>']
+    for k, (name, vals) in enumerate(series.items()):
+        ox, oy = 10 + (k % columns) * pw, top_pad + (k // columns) * (ph + gap)
+        left, right, up, down = ox + 44, ox + pw - 12, oy + 18, oy + ph - 18
+        peak = max((v for v in vals if v is not None), default=0.0)
+        scale = peak * 1.08 or 1.0
+
+        def x(i: int) -> float:
+            return left + (right - left) * (i / max(n - 1, 1))
+
+        def y(v: float) -> float:
+            return down - (down - up) * (v / scale)
+
+        parts.append(f'<text x="{left}" y="{oy + 12}" class="legend">{html.escape(name[:30])}</text>')
+        for v in (0.0, peak):
+            parts.append(f'<line x1="{left}" x2="{right}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="grid"/>'
+                         f'<text x="{left - 4}" y="{y(v) + 4:.1f}" class="axis" text-anchor="end">{_fmt(v)}</text>')
+        for i, d in enumerate(days):
+            if d.status == "critical":
+                parts.append(f'<rect x="{x(i) - 2:.1f}" y="{up}" width="4" height="{down - up}" class="crit"/>')
+        for i in sorted({0, n - 1}):
+            parts.append(f'<text x="{x(i):.1f}" y="{down + 13}" class="axis" text-anchor="middle">'
+                         f'{days[i].date:%m-%d}</text>')
+        points = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals) if v is not None]
+        data = ",".join("" if v is None else f"{v:.6g}" for v in vals)
+        parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{COLORS[k % len(COLORS)]}" '
+                     f'stroke-width="2" data-series="{html.escape(name)}" data-values="{data}"/>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
 def _series(days: list[Day], metric: str, dimension: str = "") -> list[float | None]:
     return [d.metrics.get((metric, dimension)) for d in days]
 
@@ -160,9 +202,9 @@ def render(days: list[Day], start: dt.date, end: dt.date, links: dict[str, dict[
                    {"events": _series(days, "rows")}, _band(days, "total_events_shift")),
         line_chart("sessions", "Sessions (people, bots left out), against the expected band", days,
                    {"sessions": _series(days, "sessions")}, _band(days, "sessions_shift")),
-        line_chart("events_by_type", "Events per type", days,
-                   {k: _series(days, "events", k) for k in sorted({dim for d in days for (m, dim) in d.metrics
-                                                                   if m == "events"})}),
+        panel_chart("events_by_type", "Events per type, each on its own scale", days,
+                    {k: _series(days, "events", k) for k in _funnel_first({dim for d in days for (m, dim) in d.metrics
+                                                                           if m == "events"})}),
         line_chart("funnel", "Funnel rates", days,
                    {"cart per session": _series(days, "cart_rate"),
                     "cart -> checkout": _series(days, "cart_to_checkout_rate"),
@@ -193,6 +235,7 @@ h1 {{ font-size: 22px; }} h2 {{ font-size: 17px; margin-top: 28px; }}
 .chart .crit {{ fill: #c62828; fill-opacity: 0.12; }}
 table {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
 td, th {{ border: 1px solid #ddd; padding: 4px 6px; vertical-align: top; text-align: left; }}
+td:first-child, td:nth-child(2) {{ white-space: nowrap; }}
 tr.critical td:nth-child(2) {{ color: #c62828; font-weight: bold; }} tr.warning td:nth-child(2) {{ color: #b07d00; }}
 @media print {{ body {{ margin: 0; }} .chart {{ page-break-inside: avoid; }} a {{ color: inherit; }} }}
 </style></head><body>
@@ -207,6 +250,14 @@ Each square is a day's latest verdict and links to its Data Docs; red stripes in
 {alert_rows or '<tr><td colspan="5">no alert in these days</td></tr>'}</table>
 </body></html>
 """
+
+
+def _funnel_first(names: set[str]) -> list[str]:
+    """The funnel's steps in their order, then any other event names alphabetically."""
+    from monitor import settings
+
+    steps = [n for n in settings.load().events.known if n in names]
+    return steps + sorted(names - set(steps))
 
 
 def _doc_links(pages: dict[str, str]) -> str:

@@ -61,3 +61,15 @@ def test_skipped_checks_are_shown_as_skipped(site):
     assert skipped and all("fa-minus-circle" in r and "fa-check-circle" not in r for r in skipped)
     passed = [r for r in rows if "checkout_without_purchase" in r or "bot_share" in r]
     assert passed and all("fa-minus-circle" not in r for r in passed)
+
+
+def test_a_failing_check_comes_first_on_its_validation_page(site):
+    """A reviewer sees what failed without scrolling: failures are the first result rows."""
+    root, summary = site
+    page = root / gx_project.docs_pages(summary.run_id, summary.run_time)["raw_events"]
+    dom = rendered_dom(page)
+    rows = [r for r in re.findall(r"<tr[^>]*>.*?</tr>", dom, re.S) if "fa-times" in r or "fa-check-circle" in r]
+    assert len(rows) > 5
+    assert "fa-times" in rows[0] and "zero_purchase (volume)" in rows[0]
+    first_pass = next(i for i, r in enumerate(rows) if "fa-check-circle" in r)
+    assert all("fa-times" not in r for r in rows[first_pass:])
