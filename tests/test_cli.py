@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +149,21 @@ def test_concurrent_runs_of_a_day_do_not_interleave(db, tmp_path):
     defined = sum(len(build(settings.load())) for build in SUITES.values())
     assert len(runs) == 2 and all(r.checks == defined for r in runs)
     assert runs[0].finished_at <= runs[1].started_at  # the second waited for the first
+
+
+def test_a_python_without_the_dependencies_gets_a_hint_not_an_infrastructure_error():
+    # -S: no site-packages, as with a system python that never saw `pip install`
+    proc = subprocess.run([sys.executable, "-S", str(PROJECT_ROOT / "runner.py"), "status"], capture_output=True,
+                          text=True, timeout=60, cwd=PROJECT_ROOT)
+    _one_line_error(proc, 2, "missing dependency")
+    assert "event-monitor" in proc.stderr
+
+
+def test_console_script_is_the_same_command_line(db):
+    script = Path(sys.executable).with_name("event-monitor")
+    proc = subprocess.run([str(script), "status", "--json"], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, DATABASE_URL=db))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["days"] == []
+    usage = subprocess.run([str(script), "run", "--date", "2026-13-01"], capture_output=True, text=True, timeout=60)
+    _one_line_error(usage, 2, "bad date")

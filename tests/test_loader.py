@@ -142,8 +142,8 @@ def test_missing_file_is_usage_error(db, tmp_path):
 def test_dated_csv_copied_straight_in_matches_the_staged_path(db, tmp_path):
     """A dated CSV is COPYed into raw_events directly; an undated one goes through the stage.
 
-    Both must store the same rows, numbered by CSV record (a quoted newline
-    does not start a record)."""
+    Both must store the same rows, numbered by the line each record starts on (a quoted
+    newline does not start a record, but it does move the next record's line)."""
     body = ("client_id,timestamp,event_name,event_data\n"
             'c1,2026-11-03T10:00:00Z,page_viewed,"{""page_title"":""two\nlines, ünïcode""}"\n'
             ",2026-11-03T10:01:00Z,,\n"
@@ -156,7 +156,7 @@ def test_dated_csv_copied_straight_in_matches_the_staged_path(db, tmp_path):
     cols = 'partition_date, line_no, client_id, "timestamp", event_name, event_data, extra'
     rows_a = _rows(f"SELECT {cols} FROM events.raw_events WHERE load_id = :l ORDER BY line_no", l=a.load_id)
     rows_b = _rows(f"SELECT {cols} FROM events.raw_events WHERE load_id = :l ORDER BY line_no", l=b.load_id)
-    assert rows_a == rows_b[:3] and [r.line_no for r in rows_a] == [1, 2, 3]
+    assert rows_a == rows_b[:3] and [r.line_no for r in rows_a] == [1, 3, 4]
     assert rows_a[0].event_data == '{"page_title":"two\nlines, ünïcode"}'  # kept as received
 
 

@@ -186,7 +186,15 @@ def day_metric_rows(spark, eng: sa.Engine, day: dt.date, settings: Settings) -> 
         agents = [r[0] for r in ev.where("user_agent IS NOT NULL").select("user_agent").distinct().collect()]
         spark.createDataFrame(_classify_agents(eng, agents), "user_agent string, device_type string, bot_name string") \
             .createOrReplaceTempView("agents")
-        rows = [(r.metric, r.dimension, r.value) for r in spark.sql(_sql("day_metrics.sql").substitute(params)).collect()]
+        # the session pipeline once: several outputs read its cells, and Spark inlines a CTE at each
+        cells = spark.sql(_sql("sessions.sql").substitute(params)).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            cells.count()
+            cells.createOrReplaceTempView("cells")
+            rows = [(r.metric, r.dimension, r.value)
+                    for r in spark.sql(_sql("day_metrics.sql").substitute(params)).collect()]
+        finally:
+            cells.unpersist()
     finally:
         ev.unpersist()
     return rows + _schema_rows(file_columns)
