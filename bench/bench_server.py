@@ -9,7 +9,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from monitor import database, pipeline, settings
+from monitor import settings
+from monitor.store import database
+from monitor.verdict import pipeline
 
 
 @contextlib.contextmanager

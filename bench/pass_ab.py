@@ -22,8 +22,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor import database, generator, loader, settings  # noqa: E402
-from monitor.backends import postgres as backend  # noqa: E402
+from monitor import settings  # noqa: E402
+from monitor.store import database
+from monitor.demo import generator
+from monitor.sources import loader
+from monitor.engines import postgres as backend  # noqa: E402
 
 import bench_server  # noqa: E402
 
@@ -31,7 +34,10 @@ DAY = dt.date(2026, 6, 30)
 
 
 def baseline_sql(rev: str) -> str:
-    return subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:monitor/backends/postgres/day_metrics.sql"],
+    path = "monitor/engines/postgres/day_metrics.sql"
+    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:{path}"], capture_output=True).returncode:
+        path = "monitor/backends/postgres/day_metrics.sql"  # before the engines had a room of their own
+    return subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"],
                           check=True, capture_output=True, text=True).stdout
 
 

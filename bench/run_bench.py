@@ -42,8 +42,12 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from monitor import database, generator, loader, pipeline, settings  # noqa: E402
-from monitor.backends import postgres as backend  # noqa: E402
+from monitor import settings  # noqa: E402
+from monitor.store import database
+from monitor.demo import generator
+from monitor.sources import loader
+from monitor.verdict import pipeline
+from monitor.engines import postgres as backend  # noqa: E402
 
 import bench_server  # noqa: E402
 

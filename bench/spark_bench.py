@@ -35,8 +35,11 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from monitor import database, generator, loader, settings  # noqa: E402
-from monitor.backends import postgres, spark as spark_engine  # noqa: E402
+from monitor import settings  # noqa: E402
+from monitor.store import database
+from monitor.demo import generator
+from monitor.sources import loader
+from monitor.engines import postgres, spark as spark_engine  # noqa: E402
 
 import bench_server  # noqa: E402
 

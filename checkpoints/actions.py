@@ -12,8 +12,11 @@ from typing import Literal
 from great_expectations.checkpoint.actions import DataDocsAction, ValidationAction
 from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-from monitor import database, notify, results_store, settings
-from monitor.summary import summarize
+from monitor import settings
+from monitor.store import database
+from monitor.delivery import notify
+from monitor.store import results as results_store
+from monitor.verdict.summary import summarize
 
 log = logging.getLogger(__name__)
 

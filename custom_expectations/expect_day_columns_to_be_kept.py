@@ -8,7 +8,7 @@ import difflib
 import re
 from typing import ClassVar, List
 
-from . import baseline as b
+from monitor.rules import baseline as b
 from .day_metric_expectation import DayMetricExpectation
 
 # What a lost field does to the checks that read it: said in the alert.

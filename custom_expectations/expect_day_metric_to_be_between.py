@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar, Optional
 
-from . import baseline as b
+from monitor.rules import baseline as b
 from .day_metric_expectation import DayMetricExpectation
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import statistics
 from typing import ClassVar
 
-from . import baseline as b
+from monitor.rules import baseline as b
 from .day_metric_expectation import DayMetricExpectation
 
 

@@ -7,7 +7,7 @@ import math
 import statistics
 from typing import ClassVar
 
-from . import baseline as b
+from monitor.rules import baseline as b
 from .day_metric_expectation import DayMetricExpectation
 
 

@@ -1,10 +1,26 @@
-"""The event monitor. Installed, the GX project's code lives under this package
-(``monitor.expectations``, ``monitor.checkpoints``, ``monitor.custom_expectations``),
-so nothing lands in site-packages under a generic top-level name.
+"""The event monitor, laid out as the data flows (README, "How it works"):
 
-In a source checkout those three are the top-level folders the design asks for;
-the finder below makes ``monitor.<name>`` the very same module objects as
-``<name>``, so code, tests and GX's registry see one copy of each.
+- ``sources``: where rows come from (files loaded into events.raw_events);
+- ``engines``: where a day's metrics are computed (postgres, spark), behind one registry;
+- ``store``: the database: connection, schema, metrics store, run results, user agents;
+- ``rules``: the baseline arithmetic and the catalogue of metrics the checks read
+  (the GX expectations that wrap them are ``custom_expectations/``);
+- ``verdict``: a day's run, its lock and thread, the GX checkpoint, the summary and gate;
+- ``delivery``: Slack, email, the notification policy and digest;
+- ``review``: Data Docs offline, the HTML report, backtests;
+- ``cli``: the command line; ``demo``: the generated shop.
+
+Top-level modules are the foundation every room may import: ``settings``,
+``errors``, ``outcome``, ``project``. Rooms import downwards only (sources,
+engines -> store -> foundation); tests/test_layout.py checks that no module
+imports another in a cycle.
+
+Installed, the GX project's code lives under this package (``monitor.expectations``,
+``monitor.checkpoints``, ``monitor.custom_expectations``), so nothing lands in
+site-packages under a generic top-level name. In a source checkout those are the
+top-level folders; the finder below makes ``monitor.<name>`` the same module
+objects as ``<name>``. It also keeps the modules' names from before the rooms
+(``monitor.loader``, ``monitor.pipeline``, ...) importable, as the same objects.
 """
 
 from __future__ import annotations
@@ -18,6 +34,31 @@ from pathlib import Path
 _SPLIT = ("expectations", "checkpoints", "custom_expectations")
 _HERE = Path(__file__).resolve().parent
 _CHECKOUT = _HERE.parent
+_IN_CHECKOUT = not (_HERE / "expectations").is_dir() and (_CHECKOUT / "expectations" / "__init__.py").is_file()
+
+# the flat names of earlier releases -> where the module lives now
+LEGACY = {
+    "monitor.loader": "monitor.sources.loader",
+    "monitor.database": "monitor.store.database",
+    "monitor.results_store": "monitor.store.results",
+    "monitor.devices": "monitor.store.devices",
+    "monitor.channels": "monitor.engines.channels",
+    "monitor.backends": "monitor.engines",
+    "monitor.backends.postgres": "monitor.engines.postgres",
+    "monitor.backends.spark": "monitor.engines.spark",
+    "monitor.day_pass": "monitor.verdict.day_run",
+    "monitor.pipeline": "monitor.verdict.pipeline",
+    "monitor.summary": "monitor.verdict.summary",
+    "monitor.gx_project": "monitor.verdict.gx_project",
+    "monitor.fast_import": "monitor.verdict.fast_import",
+    "monitor.notify": "monitor.delivery.notify",
+    "monitor.stories": "monitor.delivery.stories",
+    "monitor.report": "monitor.review.report",
+    "monitor.docs_offline": "monitor.review.docs_offline",
+    "monitor.backtest": "monitor.review.backtest",
+    "monitor.generator": "monitor.demo.generator",
+    "monitor.commands": "monitor.cli.commands",
+}
 
 
 class _SameModule(importlib.abc.Loader):
@@ -31,18 +72,19 @@ class _SameModule(importlib.abc.Loader):
         pass  # the real module ran already
 
 
-class _CheckoutFinder(importlib.abc.MetaPathFinder):
-    """``monitor.expectations.checks`` -> the module ``expectations.checks`` of the checkout."""
+class _AliasFinder(importlib.abc.MetaPathFinder):
+    """An alias name -> the module it stands for (one object under both names)."""
 
     def find_spec(self, fullname, path=None, target=None):
+        real = LEGACY.get(fullname)
         parts = fullname.split(".")
-        if len(parts) < 2 or parts[0] != __name__ or parts[1] not in _SPLIT:
+        if real is None and _IN_CHECKOUT and len(parts) > 1 and parts[0] == __name__ and parts[1] in _SPLIT:
+            if str(_CHECKOUT) not in sys.path:
+                sys.path.append(str(_CHECKOUT))
+            real = ".".join(parts[1:])  # monitor.expectations.checks -> expectations.checks
+        if real is None:
             return None
-        if str(_CHECKOUT) not in sys.path:
-            sys.path.append(str(_CHECKOUT))
-        real = ".".join(parts[1:])
         return importlib.util.spec_from_loader(fullname, _SameModule(real), is_package=True)
 
 
-if not (_HERE / "expectations").is_dir() and (_CHECKOUT / "expectations" / "__init__.py").is_file():
-    sys.meta_path.insert(0, _CheckoutFinder())
+sys.meta_path.insert(0, _AliasFinder())

@@ -26,7 +26,13 @@ def main() -> None:
     os.environ["MONITOR_GX_ROOT"] = str(state / "gxproject")
     (state / "gxproject" / "gx").mkdir(parents=True)
     shutil.copy(ROOT / "gx" / "great_expectations.yml", state / "gxproject" / "gx" / "great_expectations.yml")
-    from monitor import database, generator, gx_project, loader, pipeline, report, settings
+    from monitor import settings
+    from monitor.store import database
+    from monitor.demo import generator
+    from monitor.verdict import gx_project
+    from monitor.sources import loader
+    from monitor.verdict import pipeline
+    from monitor.review import report
 
     try:
         database.use(database.embedded_url(state))

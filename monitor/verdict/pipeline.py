@@ -6,31 +6,35 @@ import dataclasses
 import datetime as dt
 import logging
 
-from monitor import database, gx_project, notify, results_store
-from monitor.backends import postgres as backend
-from monitor.day_pass import DayPass
+from monitor.store import database
+from monitor.verdict import gx_project
+from monitor.delivery import notify
+from monitor.store import results as results_store
+from monitor.engines import postgres as postgres_engine
+from monitor.store import schema, user_agents
+from monitor.verdict.day_run import DayRun
 from monitor.errors import InfrastructureError
 from monitor.settings import Settings
-from monitor.summary import DaySummary, summarize
+from monitor.verdict.summary import DaySummary, summarize
 
 log = logging.getLogger(__name__)
 
 
 def init(settings: Settings) -> None:
-    backend.apply_schema(database.engine())
+    schema.apply_schema(database.engine(), postgres_engine.install, user_agents.reclassify_user_agents)
     gx_project.point_at_day(database.database_url(), None)
     gx_project.sync(gx_project.context(), settings)
 
 
-def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: DayPass | None = None,
+def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: DayRun | None = None,
             send: bool = True) -> DaySummary:
-    """Run one day; ``started`` is its metrics pass if the caller already began it (see DayPass).
+    """Run one day; ``started`` is its metrics pass if the caller already began it (see DayRun).
     With ``send`` False nothing goes to Slack or email (results are stored all the same).
 
     A run that raises is closed as ``error`` (no verdict: the gate stays closed).
     """
     eng = database.engine()
-    with started or DayPass(eng, day, settings).start() as metrics:
+    with started or DayRun(eng, day, settings).start() as metrics:
         try:
             metrics.wait()
             return _run_checks(eng, database.database_url(), metrics, settings,
@@ -44,7 +48,7 @@ def run_day(day: dt.date, settings: Settings, renotify: bool = False, started: D
             raise
 
 
-def _run_checks(eng, url, metrics: DayPass, settings: Settings, options: notify.RunOptions) -> DaySummary:
+def _run_checks(eng, url, metrics: DayRun, settings: Settings, options: notify.RunOptions) -> DaySummary:
     day, run_id, now = metrics.day, metrics.run_id, metrics.run_time
     gx_project.point_at_day(url, day)
     ctx = gx_project.context()

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from monitor import database, settings
-from monitor.backends import postgres as backend
-from monitor.cli import print_json
+from monitor import settings
+from monitor.store import database
+from monitor.store import schema
+from monitor.cli.output import print_json
 from monitor.errors import UsageError
 from monitor.outcome import Outcome
-from monitor.summary import DaySummary
+from monitor.verdict.summary import DaySummary
 
 log = logging.getLogger("monitor")
 
@@ -32,7 +33,8 @@ def init() -> Outcome:
     for path in project.create(folder):
         print(f"created {path}")
     os.environ["MONITOR_PROJECT"] = str(folder)  # this process's later steps use the project just made
-    from monitor import gx_project, pipeline
+    from monitor.verdict import gx_project
+    from monitor.verdict import pipeline
 
     pipeline.init(settings.load())
     print(f"initialised {database.masked(database.database_url())} and {gx_project.project_root() / 'gx'}")
@@ -40,11 +42,11 @@ def init() -> Outcome:
 
 
 def load(path: Path, day: dt.date | None, force: bool, replace: bool = False) -> Outcome:
-    from monitor import loader
+    from monitor.sources import loader
 
     s = settings.load()
     eng = database.engine()
-    backend.check_schema(eng)
+    schema.check_schema(eng)
     report = loader.load_file(eng, s, path, day, force, replace)
     days = ", ".join(f"{d}: {n}" for d, n in report.days.items()) or "no rows"
     print(f"loaded {report.rows} rows from {path} as load {report.load_id} ({days})")
@@ -70,17 +72,17 @@ def _gate(summary: DaySummary, fail_on: str) -> Outcome:
 
 def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool, send: bool = True,
              engine: str | None = None) -> Outcome:
-    from monitor.day_pass import DayPass
+    from monitor.verdict.day_run import DayRun
 
     s = settings.load()
     if engine:
         s = s.model_copy(update={"engine": s.engine.model_copy(update={"name": engine})})
     eng = database.engine()
-    backend.check_schema(eng)
+    schema.check_schema(eng)
     # the first day's metrics pass runs in the database while GX imports here
-    first = DayPass(eng, days[0], s).start()
+    first = DayRun(eng, days[0], s).start()
     with first:
-        from monitor import pipeline
+        from monitor.verdict import pipeline
 
         outcomes = []
         for day in days:
@@ -106,7 +108,7 @@ def print_summary(summary: DaySummary) -> None:
 def status(day: dt.date | None, as_json: bool) -> Outcome:
     """Stored verdicts only: never re-runs a check, never writes (a read-only role can run it)."""
     eng = database.engine()
-    backend.check_schema(eng)
+    schema.check_schema(eng)
     with eng.connect() as conn:
         rows = conn.execute(sa.text(
             """SELECT * FROM monitor.day_gate WHERE CAST(:day AS date) IS NULL OR day = CAST(:day AS date)
@@ -175,7 +177,7 @@ def accept(day: dt.date, check: str | None) -> Outcome:
 
     s = settings.load()
     eng = database.engine()
-    backend.check_schema(eng)
+    schema.check_schema(eng)
     names = {e.meta["check"] for build in SUITES.values() for e in build(s)}
     if check is not None and check not in names:
         raise UsageError(f"unknown check {check!r}; one of: {', '.join(sorted(names))}")
@@ -191,12 +193,12 @@ def accept(day: dt.date, check: str | None) -> Outcome:
 
 def backtest(start: dt.date, end: dt.date, as_json: bool) -> Outcome:
     """What the current monitor.toml would have said about stored days; stores and sends nothing."""
-    from monitor import backtest as replay_days
-    from monitor import gx_project  # noqa: F401  (registers the expectations)
+    from monitor.review import backtest as replay_days
+    from monitor.verdict import gx_project  # noqa: F401  (registers the expectations)
 
     s = settings.load()
     eng = database.engine()
-    backend.check_schema(eng)
+    schema.check_schema(eng)
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     with eng.connect() as conn:
         summaries = replay_days.replay(conn, days, s)
@@ -223,7 +225,7 @@ def backtest(start: dt.date, end: dt.date, as_json: bool) -> Outcome:
 def show(day: dt.date, check: str, as_json: bool) -> Outcome:
     """The offending rows a field-health check found on a day, by file and line."""
     eng = database.engine()
-    backend.check_schema(eng)
+    schema.check_schema(eng)
     with eng.connect() as conn:
         rows = conn.execute(sa.text("SELECT file, line, value FROM monitor.day_samples"
                                     " WHERE day = :d AND check_name = :c ORDER BY file, line"),
@@ -240,11 +242,11 @@ def show(day: dt.date, check: str, as_json: bool) -> Outcome:
 
 def report(start: dt.date | None, end: dt.date | None, out: Path | None) -> Outcome:
     """One self-contained HTML file: verdicts, charts against the expected band, alerts."""
-    from monitor import gx_project
-    from monitor import report as html_report
+    from monitor.verdict import gx_project
+    from monitor.review import report as html_report
 
     eng = database.engine()
-    backend.check_schema(eng)
+    schema.check_schema(eng)
     with eng.connect() as conn:
         if end is None:
             end = conn.execute(sa.text("SELECT max(day) FROM monitor.daily_metrics")).scalar()
@@ -261,10 +263,10 @@ def report(start: dt.date | None, end: dt.date | None, out: Path | None) -> Outc
 
 def digest() -> Outcome:
     """Send the deferred warnings (alerting.warnings = "digest") as one message per channel."""
-    from monitor import notify
+    from monitor.delivery import notify
 
     s = settings.load()
-    backend.check_schema(database.engine())
+    schema.check_schema(database.engine())
     secrets = settings.secrets_from_env()
     for channel in ("slack", "email"):
         if not notify.configured(channel, secrets):
@@ -276,9 +278,9 @@ def digest() -> Outcome:
 
 
 def docs() -> Outcome:
-    from monitor import gx_project
+    from monitor.verdict import gx_project
 
-    backend.check_schema(database.engine())
+    schema.check_schema(database.engine())
     gx_project.point_at_day(database.database_url(), None)
     ctx = gx_project.context()
     gx_project.sync(ctx, settings.load())
@@ -297,7 +299,10 @@ def demo(days: int, seed: int) -> Outcome:
     import os
     import shutil
 
-    from monitor import generator, gx_project, loader, pipeline
+    from monitor.demo import generator
+    from monitor.verdict import gx_project
+    from monitor.sources import loader
+    from monitor.verdict import pipeline
 
     folder = (database.monitor_home() / "demo_data").resolve()
     url = database.embedded_url()

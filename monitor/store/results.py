@@ -7,7 +7,7 @@ import json
 
 import sqlalchemy as sa
 
-from monitor.summary import CheckResult, DaySummary
+from monitor.verdict.summary import CheckResult, DaySummary
 
 
 def _text(value) -> str | None:

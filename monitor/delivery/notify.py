@@ -21,9 +21,9 @@ from email.message import EmailMessage
 
 import sqlalchemy as sa
 
-from monitor import stories
+from monitor.delivery import stories
 from monitor.settings import Alerting, Secrets
-from monitor.summary import DaySummary
+from monitor.verdict.summary import DaySummary
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ def configured(channel: str, secrets) -> bool:
 
 def send_digest(conn: sa.Connection, channel: str, secrets: Secrets, alerting: Alerting) -> int:
     """One message with the warnings of every deferred day; returns how many days it covered."""
-    from monitor import results_store
+    from monitor.store import results as results_store
 
     deferred = conn.execute(sa.text(
         """SELECT DISTINCT ON (data_date) data_date, run_id FROM monitor.notifications

@@ -1,10 +1,13 @@
-"""Command line: `python runner.py COMMAND`. See CONTRACT.md section 2 and the README."""
+"""The command line: `event-monitor COMMAND` (or `python runner.py COMMAND`): the parser,
+the one-red-line error handling and the exit codes (README, "Command line"). What each
+command does is ``commands``; how results are printed is ``output``.
+
+May import: every room (commands are where the flow is put together)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import sys
@@ -149,7 +152,8 @@ def _error_line(message: str) -> None:
 
 
 def _dispatch(args) -> Outcome:
-    from monitor import commands, settings
+    from monitor import settings
+    from monitor.cli import commands
 
     if args.command == "init":  # the project is where init is run; later commands find it from there
         return commands.init()
@@ -187,7 +191,3 @@ def _dispatch(args) -> Outcome:
     if args.command == "digest":
         return commands.digest()
     raise UsageError(f"unknown command {args.command}")
-
-
-def print_json(obj) -> None:
-    print(json.dumps(obj, default=str), flush=True)

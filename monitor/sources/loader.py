@@ -25,7 +25,7 @@ import psycopg2
 import sqlalchemy as sa
 from psycopg2 import sql
 
-from monitor.backends import postgres as backend
+from monitor.store import user_agents
 from monitor.errors import UsageError
 from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
 
@@ -256,7 +256,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
             _drop_replaced(cur, replaced, requested, load_id)
         if direct:
             if "event_data" in columns:
-                backend.learn_user_agents(cur, "events.raw_events",
+                user_agents.learn_user_agents(cur, "events.raw_events",
                                           cur.mogrify("partition_date = %s AND load_id = %s",
                                                       (requested, load_id)).decode())
             cur.execute(
@@ -265,7 +265,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
             days = dict(cur.fetchall())
         else:
             if "event_data" in columns or "user_agent" in columns:
-                backend.learn_user_agents(cur, "stage", flat="user_agent" in columns)
+                user_agents.learn_user_agents(cur, "stage", flat="user_agent" in columns)
             days = _insert_staged(cur, requested, load_id)
         rows = sum(days.values())
         cur.execute("UPDATE events.loads SET row_count = %s, invalid_encoding_rows = %s WHERE load_id = %s",

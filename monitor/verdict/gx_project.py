@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from monitor.fast_import import fast_import
+from monitor.verdict.fast_import import fast_import
 
 with fast_import("scipy.stats", "altair", "jsonschema"):  # GX loads them for features we do not use
     import great_expectations as gx
@@ -25,7 +25,8 @@ with fast_import("scipy.stats", "altair", "jsonschema"):  # GX loads them for fe
 
 from monitor.checkpoints import daily_events
 from monitor.expectations import SUITES
-from monitor import database, project
+from monitor import project
+from monitor.store import database
 from monitor.errors import SuiteIntegrityError
 from monitor.settings import Settings
 
@@ -64,7 +65,7 @@ def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "") -> dict[s
 def localise_docs(pages=None) -> None:
     """Point Data Docs pages (default: all of them) and GX's stylesheets, which each build
     copies anew, at the site's own asset copies."""
-    from monitor import docs_offline
+    from monitor.review import docs_offline
 
     site = docs_site()
     styles = sorted((site / "static" / "styles").glob("*.css"))

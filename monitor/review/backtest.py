@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from monitor.custom_expectations.day_metric_series import ALERTED, DayMetricSeries, fetch_series
 from monitor.expectations import SUITES
 from monitor.settings import Settings
-from monitor.summary import CheckResult, DaySummary, _status
+from monitor.verdict.summary import CheckResult, DaySummary, _status
 
 _WINDOW = sa.table("day_metric_window", sa.column("day"), sa.column("metric"), sa.column("dimension"),
                    sa.column("value"), sa.column("is_target"), schema="monitor")

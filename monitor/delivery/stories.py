@@ -9,7 +9,7 @@ gone -> channel mix).
 
 from __future__ import annotations
 
-from monitor.summary import CheckResult
+from monitor.verdict.summary import CheckResult
 
 # the alerts that can explain the others: the day's volume
 VOLUME_ROOTS = ("no_data", "total_events_drop", "total_events_shift", "sessions_shift")

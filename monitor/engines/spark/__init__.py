@@ -18,8 +18,8 @@ from string import Template
 
 import sqlalchemy as sa
 
-from monitor import channels
-from monitor.backends import postgres as store
+from monitor.engines import channels
+from monitor.store import metrics, user_agents
 from monitor.errors import InfrastructureError, UsageError
 from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
 
@@ -211,7 +211,7 @@ def _classify_agents(eng: sa.Engine, agents: list[str]) -> list[tuple[str, str |
         cursor = raw.cursor()
         cursor.execute("SELECT user_agent FROM monitor.user_agents WHERE user_agent = ANY (%s)", (agents,))
         known = {r[0] for r in cursor.fetchall()}
-        store.store_user_agents(cursor, [a for a in agents if a not in known])
+        user_agents.store_user_agents(cursor, [a for a in agents if a not in known])
         cursor.execute("SELECT user_agent, device_type, bot_name FROM monitor.user_agents WHERE user_agent = ANY (%s)",
                        (agents,))
         rows = cursor.fetchall()
@@ -234,7 +234,7 @@ def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
         raise InfrastructureError(f"Spark failed on {day}: {_first_line(exc)}") from None
 
     def store_rows(conn: sa.Connection) -> None:
-        store.store_day_metrics(conn.connection.cursor(), day, rows, [])
+        metrics.store_day_metrics(conn.connection.cursor(), day, rows, [])
     return store_rows
 
 
