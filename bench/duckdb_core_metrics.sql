@@ -1,4 +1,4 @@
--- The contract's DuckDB yardstick (CONTRACT.md section 5): the core metrics of one day
+-- The contract's DuckDB yardstick (README, "Performance"): the core metrics of one day
 -- straight from the day's CSV, no load. Core: rows, field health (nulls, unknown names,
 -- invalid timestamps, malformed JSON), duplicates, distinct clients, events per type,
 -- revenue, and sessions (30-minute gap or explicit session_id) with their funnel,

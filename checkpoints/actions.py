@@ -53,10 +53,11 @@ class _AlertAction(ValidationAction):
         options = notify.run_options.get()
         if not options.send:
             return {"status": "off"}
-        secrets = settings.secrets_from_env()
+        resolved = settings.load()
+        secrets = resolved.secrets
         if not notify.configured(self.channel, secrets):
             return {"status": "not configured"}
-        alerting = settings.load().alerting
+        alerting = resolved.alerting
         summary = summarize(checkpoint_result)
         eng = database.engine()
         if summary.status != "critical":

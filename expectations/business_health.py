@@ -1,4 +1,4 @@
-"""Suite `business_health`: baselines for volume, funnel, traffic and sessions (CONTRACT section 4)."""
+"""Suite `business_health`: baselines for volume, funnel, traffic and sessions (README, "Checks")."""
 
 from __future__ import annotations
 

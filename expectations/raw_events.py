@@ -1,6 +1,6 @@
 """Suite `raw_events`: schema, field health, duplicates and zero purchases.
 
-Thresholds come from monitor.toml (defaults: CONTRACT.md section 4).
+Thresholds come from monitor.toml (defaults: README, "Checks").
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ SUITE = "raw_events"
 
 def expectations(s: Settings) -> list:
     t, w, bl = s.thresholds, s.baseline.window_days, s.baseline
-    # a feed's own normal rate of these is learnt (CONTRACT section 4); a spike pages
+    # a feed's own normal rate of these is learnt (README, "Checks"); a spike pages
     learnt = {"window_days": w, "min_history": bl.min_history_days, "exclude_alerts": bl.exclude_alert_days,
               "accept_after": bl.accept_after_days, "noise_sigma": bl.noise_sigma}
     return [

@@ -1,8 +1,9 @@
-"""All settings in one validated model, loaded once from ``monitor.toml``.
+"""All settings in one validated model, resolved one way (``load``): ``monitor.toml``,
+then ``MONITOR__SECTION__KEY`` environment overrides for any key, then the secrets
+(typed fields, from the environment only: ``secrets_from_env``).
 
-Defaults are the contract's thresholds (CONTRACT.md section 4), so an empty or
-missing file gives the contract's behaviour. Secrets never live here: they come
-from the environment (see ``secrets_from_env``).
+Defaults are the contract's thresholds (README, "Checks"), so an empty or
+missing file gives the contract's behaviour.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from monitor.errors import UsageError
 
 PROJECT_ROOT = project.CODE_ROOT  # the code's folder; a project's files come from monitor.project
 
-# The input format (CONTRACT.md section 1): fixed, not a setting.
+# The input format (README, "Input"): fixed, not a setting.
 INPUT_COLUMNS = ("client_id", "timestamp", "event_name", "event_data")
-# Payload keys a flattened export may carry as top-level columns (CONTRACT.md section 1):
+# Payload keys a flattened export may carry as top-level columns (README, "Input"):
 # such a column is that field, read by every check, never an "unexpected column".
 # When a column and the payload key both hold a value, the payload key wins.
 FIELD_COLUMNS = ("page_url", "referrer", "user_agent", "page_title", "utm_source", "utm_medium", "utm_campaign",
@@ -185,7 +186,7 @@ class Columns(_Strict):
 
 
 class Engine(_Strict):
-    """Where a day's metrics are computed (CONTRACT.md section 6); the store is always PostgreSQL."""
+    """Where a day's metrics are computed (README, "Engines: PostgreSQL or Spark"); the store is always PostgreSQL."""
 
     name: Literal["postgres", "spark"] = "postgres"
     spark_source: str | None = None  # the lake: a folder or URI holding date=YYYY-MM-DD/ partitions
@@ -194,6 +195,16 @@ class Engine(_Strict):
 class Spark(_Strict):
     master: str | None = None  # else $SPARK_MASTER, else local[*]
     conf: dict[str, str] = {}  # further Spark settings (spark.executor.memory, fs.s3a.endpoint, ...)
+
+
+class Secrets(_Strict):
+    slack_webhook_url: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    email_from: str | None = None
+    email_to: tuple[str, ...] = ()
 
 
 class Settings(_Strict):
@@ -207,24 +218,40 @@ class Settings(_Strict):
     bots: Bots = Bots()
     alerting: Alerting = Alerting()
     docs: Docs = Docs()
-
-
-class Secrets(_Strict):
-    slack_webhook_url: SecretStr | None = None
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    email_from: str | None = None
-    email_to: tuple[str, ...] = ()
+    secrets: Secrets = Secrets()  # from the environment only (load); never from a file
 
 
 def config_path() -> Path:
     return Path(os.environ.get("MONITOR_CONFIG") or project.project_dir() / project.CONFIG_NAME)
 
 
+ENV_PREFIX = "MONITOR__"  # MONITOR__THRESHOLDS__TOTAL_EVENTS_WARN_PCT=30 overrides [thresholds] total_events_warn_pct
+
+
+def env_overrides(env=None) -> dict[str, dict]:
+    """``MONITOR__<SECTION>__<KEY>=value`` variables as a config fragment (as dlt reads
+    ``SECTION__KEY``). A value is read as a TOML value (``30``, ``true``, ``"x"``,
+    ``["a", "b"]``, ``{ k = "v" }``), else taken as text."""
+    out: dict[str, dict] = {}
+    for name, value in sorted((env if env is not None else os.environ).items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        if len(parts) != 2 or not all(parts):
+            raise UsageError(f"{name}: expected MONITOR__<SECTION>__<KEY>, e.g. MONITOR__THRESHOLDS__SESSIONS_WARN_PCT")
+        try:
+            parsed = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            parsed = value
+        out.setdefault(parts[0], {})[parts[1]] = parsed
+    return out
+
+
 def load() -> Settings:
-    """The settings of this process: ``monitor.toml`` or ``$MONITOR_CONFIG``, read once.
+    """The settings of this process, resolved one way: ``monitor.toml`` (or
+    ``$MONITOR_CONFIG``), then ``MONITOR__SECTION__KEY`` environment overrides, then the
+    secrets from the environment (typed fields of the same model, never from a file).
+    The file is read once for a given path and set of overrides.
 
     A ``MONITOR_CONFIG`` that names no file is an error (a typo must not
     silently give the defaults); a missing default ``monitor.toml`` gives them.
@@ -232,22 +259,60 @@ def load() -> Settings:
     path = config_path()
     if os.environ.get("MONITOR_CONFIG") and not path.is_file():
         raise UsageError(f"MONITOR_CONFIG={path}: no such file")
-    return load_file(path)
+    overrides = env_overrides()
+    base = load_file(path, _spelled(overrides))
+    return base.model_copy(update={"secrets": secrets_from_env()})
+
+
+def _spelled(fragment: dict[str, dict]) -> str:
+    """The overrides as a TOML text (a cache key that load_file reads back)."""
+    lines = []
+    for section, keys in sorted(fragment.items()):
+        lines.append(f"[{section}]")
+        for key, value in sorted(keys.items()):
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines)
+
+
+def _toml_value(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(str(value))
 
 
 @functools.lru_cache(maxsize=None)
-def load_file(path: Path) -> Settings:
-    """Read and validate one config file; a bad file is a usage error."""
-    if not path.exists():
-        return Settings()
+def load_file(path: Path, overrides: str = "") -> Settings:
+    """Read and validate one config file, with ``overrides`` (TOML text) on top; a bad
+    file or override is a usage error naming it."""
+    data = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(f"config {path}: {exc}") from None
+    if "secrets" in data:
+        raise UsageError(f"config {path}: [secrets] does not belong in a file: secrets come from the environment")
+    extra = tomllib.loads(overrides) if overrides else {}
+    for section, keys in extra.items():
+        if not isinstance(data.get(section, {}), dict):
+            raise UsageError(f"{ENV_PREFIX}{section.upper()}__*: [{section}] is not a section")
+        data.setdefault(section, {}).update(keys)
     try:
-        return Settings.model_validate(tomllib.loads(path.read_text()))
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"config {path}: {exc}") from None
+        return Settings.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UsageError(f"config {path}: {where}: {first['msg']}") from None
+        loc = [str(p) for p in first["loc"]]
+        if len(loc) >= 2 and loc[1] in extra.get(loc[0], {}):
+            raise UsageError(f"{ENV_PREFIX}{loc[0].upper()}__{loc[1].upper()}: {first['msg']}") from None
+        raise UsageError(f"config {path}: {'.'.join(loc)}: {first['msg']}") from None
 
 
 def secrets_from_env() -> Secrets:

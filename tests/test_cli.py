@@ -167,3 +167,32 @@ def test_console_script_is_the_same_command_line(db):
     assert json.loads(proc.stdout)["days"] == []
     usage = subprocess.run([str(script), "run", "--date", "2026-13-01"], capture_output=True, text=True, timeout=60)
     _one_line_error(usage, 2, "bad date")
+
+
+@pytest.mark.parametrize("variable, value, fragment", [
+    ("MONITOR__THRESHOLDS__SESSIONS_WARN_PCT", "-3", "MONITOR__THRESHOLDS__SESSIONS_WARN_PCT: Input should be greater than 0"),
+    ("MONITOR__THRESHOLDS__NO_SUCH_KEY", "1", "MONITOR__THRESHOLDS__NO_SUCH_KEY: Extra inputs are not permitted"),
+    ("MONITOR__THRESHOLDS", "1", "expected MONITOR__<SECTION>__<KEY>"),
+], ids=["bad-value", "unknown-key", "no-key"])
+def test_an_environment_override_is_checked_like_the_file(variable, value, fragment):
+    _one_line_error(runner("status", env={variable: value}), 2, fragment)
+
+
+def test_environment_overrides_any_key_over_the_file(tmp_path, monkeypatch):
+    config = tmp_path / "monitor.toml"
+    config.write_text("[thresholds]\nsessions_warn_pct = 30.0\n[alerting]\nretries = 5\n")
+    monkeypatch.setenv("MONITOR_CONFIG", str(config))
+    monkeypatch.setenv("MONITOR__THRESHOLDS__SESSIONS_WARN_PCT", "12.5")
+    monkeypatch.setenv("MONITOR__SPARK__CONF", '{ "spark.executor.memory" = "8g" }')
+    monkeypatch.setenv("MONITOR__EVENTS__PURCHASE", "order_completed")  # not TOML: taken as text
+    monkeypatch.setenv("SMTP_PORT", "2525")
+    s = settings.load()
+    assert s.thresholds.sessions_warn_pct == 12.5 and s.alerting.retries == 5  # the file's other keys stay
+    assert s.spark.conf == {"spark.executor.memory": "8g"} and s.events.purchase == "order_completed"
+    assert s.secrets.smtp_port == 2525  # secrets: typed fields of the same model, from the environment
+
+
+def test_secrets_never_come_from_the_file(tmp_path):
+    config = tmp_path / "monitor.toml"
+    config.write_text('[secrets]\nslack_webhook_url = "https://hooks.example/x"\n')
+    _one_line_error(runner("status", env={"MONITOR_CONFIG": str(config)}), 2, "secrets come from the environment")

@@ -1,4 +1,4 @@
-"""Data Docs offline (CONTRACT section 7): every asset from the site folder, and the pages
+"""Data Docs offline (README, "Results, alerts and gating"): every asset from the site folder, and the pages
 work in a browser with no network (headless Chromium, host resolution blocked)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The gate (`status --date D`, CONTRACT section 2): a verdict describes exactly the day's rows.
+"""The gate (`status --date D`, README, "Command line"): a verdict describes exactly the day's rows.
 
 Real processes on the embedded server: stale verdicts after a later load,
 crashed and killed runs, a read-only role, no data, replaced loads.

@@ -125,3 +125,24 @@ def test_every_room_says_what_it_holds_and_may_import():
     for room in ("sources", "engines", "store", "rules", "verdict", "delivery", "review", "cli", "demo"):
         doc = ast.get_docstring(ast.parse((PROJECT_ROOT / "monitor" / room / "__init__.py").read_text()))
         assert doc and "May import" in doc, room
+
+
+def test_the_suites_read_only_catalogued_metrics():
+    from monitor import settings
+    from monitor.expectations import SUITES
+    from monitor.rules.catalogue import CATALOGUE
+
+    read = set()
+    for suite in SUITES.values():
+        for e in suite(settings.load()):
+            read.add(e.metric)
+            read.update(n for part in (getattr(e, "segment_metrics", None) or "").split(",")
+                        for n in part.split("/") if n)
+            if getattr(e, "count_metric", None):
+                read.add(e.count_metric.partition(":")[0])
+    assert len(read) > 15 and read <= set(CATALOGUE), sorted(read - set(CATALOGUE))
+
+
+def test_the_packaged_project_template_is_the_repositorys_monitor_toml():
+    assert (PROJECT_ROOT / "monitor" / "templates" / "monitor.toml").read_text() == \
+        (PROJECT_ROOT / "monitor.toml").read_text()

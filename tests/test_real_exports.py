@@ -1,4 +1,4 @@
-"""Exports as real shops deliver them (CONTRACT.md sections 1, 3, 4): flattened columns, empty
+"""Exports as real shops deliver them (README, "Input", "Checks"): flattened columns, empty
 payloads, the shop's own event names, a usual rate of empty client ids, crawlers, and the
 incidents such feeds have. Real embedded PostgreSQL, real GX runs, the generator's export mode."""
 

@@ -1,4 +1,4 @@
-"""The Spark engine computes what the PostgreSQL engine computes (CONTRACT.md section 6).
+"""The Spark engine computes what the PostgreSQL engine computes (README, "Engines: PostgreSQL or Spark").
 
 The same generated days, dirty rows included, are loaded into PostgreSQL and
 written as a lake of day partitions; both engines' daily_metrics must agree
@@ -99,6 +99,18 @@ def _compute(engine, day: dt.date, s: settings.Settings) -> dict[tuple[str, str]
 
 
 def _assert_same(pg: dict, sp: dict) -> None:
+    """Metric by metric of the catalogue first (a metric one engine forgets fails by name),
+    then every (metric, dimension) value."""
+    from monitor.rules.catalogue import CATALOGUE
+
+    names = {"postgres": {m for m, _ in pg}, "spark": {m for m, _ in sp}}
+    for engine, emitted in names.items():
+        assert emitted <= set(CATALOGUE), f"{engine} stores metrics the catalogue does not declare: " \
+                                          f"{sorted(emitted - set(CATALOGUE))}"
+    for metric in CATALOGUE.values():
+        has = {engine for engine, emitted in names.items() if metric.name in emitted}
+        assert len(has) != 1, f"metric {metric.name!r}: only {has.pop()} computes it"
+        assert has or not metric.always or pg.get(("rows", ""), 0) == 0, f"metric {metric.name!r}: neither engine"
     assert set(pg) == set(sp), f"only postgres: {sorted(set(pg) - set(sp))[:8]}; only spark: {sorted(set(sp) - set(pg))[:8]}"
     differ = {k: (pg[k], sp[k]) for k in pg
               if (pg[k] != sp[k]) if float(pg[k]).is_integer() and float(sp[k]).is_integer()

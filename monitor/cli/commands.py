@@ -267,7 +267,7 @@ def digest() -> Outcome:
 
     s = settings.load()
     schema.check_schema(database.engine())
-    secrets = settings.secrets_from_env()
+    secrets = s.secrets
     for channel in ("slack", "email"):
         if not notify.configured(channel, secrets):
             continue

@@ -332,7 +332,7 @@ def timeline(start: dt.date, weeks: int = 12, growth_per_week: float = 0.01
 # --- exports as real shops deliver them ------------------------------------------------------------------
 # Flattened columns (page URL, referrer and user agent top-level), empty payloads on all but
 # purchases and sign-ups, the shop's own event names, a usual rate of empty client ids, a share
-# of crawlers, and the incidents such feeds have (CONTRACT.md sections 1, 3, 4).
+# of crawlers, and the incidents such feeds have (README, "Input", "Checks").
 
 EXPORT_COLUMNS = ["client_id", "page_url", "referrer", "timestamp", "event_name", "event_data", "user_agent"]
 # the Shopify pixel's names for the funnel steps, and one event the monitor does not know by default

@@ -1,4 +1,4 @@
-"""`runner.py report`: one self-contained HTML file a person reads (CONTRACT section 7).
+"""`runner.py report`: one self-contained HTML file a person reads (README, "Results, alerts and gating").
 
 The verdict of each day as a strip, charts of the stored metrics against the
 band the baseline expected, and every alert with its message, linking each

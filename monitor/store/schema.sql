@@ -160,7 +160,7 @@ FROM monitor.runs
 WHERE finished_at IS NOT NULL AND status IN ('pass', 'warning', 'critical')
 ORDER BY day, started_at DESC;
 
--- The gate per day (CONTRACT section 2), read by `status` and by anything else
+-- The gate per day (README, "Command line"), read by `status` and by anything else
 -- that gates on the monitor (the dbt example): open only for a finished,
 -- current, non-critical verdict; ``reason`` says why it is closed.
 DROP VIEW IF EXISTS monitor.day_gate;

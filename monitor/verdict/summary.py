@@ -1,4 +1,4 @@
-"""Turn GX validation results into the contract's per-day summary (CONTRACT.md section 2)."""
+"""Turn GX validation results into the contract's per-day summary (README, "Command line")."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class CheckResult:
     def alert(self) -> dict:
         body = {"check": self.check, "category": self.category, "severity": self.gate_severity,
                 "message": self.message, "observed": self.observed, "expected": self.expected}
-        if (self.details or {}).get("segments"):  # CONTRACT section 7: the segments that explain the change
+        if (self.details or {}).get("segments"):  # README, "Results, alerts and gating": the segments that explain the change
             body["segments"] = self.details["segments"]
         if (self.details or {}).get("samples"):  # and the offending rows, by file and line
             body["samples"] = self.details["samples"]
