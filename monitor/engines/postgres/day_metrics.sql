@@ -68,7 +68,7 @@ WITH ev AS MATERIALIZED (
                 FROM events.raw_events r JOIN events.loads l ON l.load_id = r.load_id
                 WHERE r.partition_date = %(day)s OFFSET 0) r) r
 ),
-raw AS (
+field_counts AS (
     SELECT count(*) AS rows,
            count(*) FILTER (WHERE client_id IS NULL) AS null_client_id,
            count(*) FILTER (WHERE coalesce(btrim(ts_text), '') = '') AS null_timestamp,
@@ -119,7 +119,7 @@ hours AS (
     SELECT extract(hour FROM ts AT TIME ZONE 'UTC')::int AS hour, count(*) AS n
     FROM ev WHERE ts IS NOT NULL AND NOT out_of_day GROUP BY 1
 ),
-dup AS (
+duplicates AS (
     SELECT coalesce(sum(n - 1), 0) AS duplicate_rows FROM dup_groups
 ),
 clients AS (
@@ -131,7 +131,7 @@ by_type AS (
     SELECT k.name, coalesce(c.n, 0) AS n
     FROM unnest(%(known)s::text[]) AS k(name)
     LEFT JOIN (SELECT event_name, count(*) AS n FROM ev GROUP BY 1) c ON c.event_name = k.name
-    WHERE (SELECT rows FROM raw) > 0
+    WHERE (SELECT rows FROM field_counts) > 0
 ),
 hits AS (
     -- sessions: an explicit session_id groups its client's hits whatever the gaps;
@@ -166,7 +166,7 @@ sessions AS (
     FROM numbered
     GROUP BY client_id, session_id, seq
 ),
-fast AS (
+fast_clients AS (
     -- behaviour no user-agent list sees: more hits a minute than a person makes, minute after
     -- minute. Only a client with that many hits in the day can qualify: count minutes for those.
     SELECT client_id FROM (
@@ -191,7 +191,7 @@ landings AS MATERIALIZED (
                lower(coalesce(nullif(d.utm_campaign, ''), monitor.url_param(d.page_url, 'utm_campaign'))) AS campaign,
                monitor.url_host(d.referrer) AS ref_host, monitor.url_host(d.page_url) AS page_host) x
 ),
-sess AS (
+classified_sessions AS (
     SELECT s.duration_s, s.pages, s.cart, s.checkout, s.purchase, s.hits, s.cart_events, s.checkout_events,
            s.revenue, l.channel, l.source AS utm_source,
            (coalesce(ua.device_type = 'bot', false) OR f.client_id IS NOT NULL) AS bot,
@@ -203,7 +203,7 @@ sess AS (
     LEFT JOIN (SELECT ua_hash, min(device_type) AS device_type, min(bot_name) AS bot_name
                FROM monitor.user_agents WHERE ua_hash IN (SELECT ua_hash FROM sessions)  -- the day's agents only
                GROUP BY 1) ua USING (ua_hash)
-    LEFT JOIN fast f ON f.client_id = s.client_id
+    LEFT JOIN fast_clients f ON f.client_id = s.client_id
 ),
 cells AS (
     -- sessions summed per combination of what the metrics split by (a few hundred cells
@@ -213,9 +213,9 @@ cells AS (
            count(*) FILTER (WHERE cart) AS carts, count(*) FILTER (WHERE checkout) AS checkouts,
            count(*) FILTER (WHERE purchase) AS purchases, sum(cart_events) AS cart_events,
            sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
-    FROM sess GROUP BY 1, 2, 3, 4, 5, 6
+    FROM classified_sessions GROUP BY 1, 2, 3, 4, 5, 6
 ),
-human AS (
+human_cells AS (
     -- sessions, funnel, device and channel metrics describe people: bots stay out
     SELECT * FROM cells WHERE NOT bot
 ),
@@ -235,9 +235,9 @@ sess_totals AS (
            coalesce(sum(carts), 0) AS sessions_with_cart,
            coalesce(sum(checkouts), 0) AS sessions_with_checkout,
            coalesce(sum(purchases), 0) AS sessions_with_purchase
-    FROM human
+    FROM human_cells
 ),
-segs AS (
+segment_totals AS (
     -- the same session measures per segment: what "which segment" in an alert reads,
     -- and each segment's share of sessions
     SELECT CASE WHEN grouping(device) = 0 THEN 'device' WHEN grouping(channel) = 0 THEN 'channel'
@@ -246,11 +246,11 @@ segs AS (
            sum(sessions) AS sessions, sum(hits) AS hits, sum(pages) AS pages, sum(carts) AS carts,
            sum(checkouts) AS checkouts, sum(purchases) AS purchases, sum(cart_events) AS cart_events,
            sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
-    FROM human
+    FROM human_cells
     GROUP BY GROUPING SETS ((device), (channel), (utm_source), (utm_campaign))
 ),
-seg AS (
-    SELECT dim || '=' || val AS segment, s.* FROM segs s WHERE dim <> 'utm_campaign'
+segment_measures AS (
+    SELECT dim || '=' || val AS segment, s.* FROM segment_totals s WHERE dim <> 'utm_campaign'
 ),
 schema_cols AS (
     SELECT c AS col, count(*) FILTER (WHERE NOT (c = ANY (l.columns))) AS missing
@@ -266,23 +266,23 @@ day_columns AS (
     GROUP BY c
 )
 SELECT metric, dimension, value::double precision FROM (
-    SELECT 'rows' AS metric, '' AS dimension, rows::numeric AS value FROM raw
-    UNION ALL SELECT 'null_client_id', '', null_client_id FROM raw
-    UNION ALL SELECT 'null_timestamp', '', null_timestamp FROM raw
-    UNION ALL SELECT 'null_event_name', '', null_event_name FROM raw
-    UNION ALL SELECT 'unknown_event_name', '', unknown_event_name FROM raw
-    UNION ALL SELECT 'unparseable_timestamp', '', unparseable_timestamp FROM raw
-    UNION ALL SELECT 'future_timestamp', '', future_timestamp FROM raw
-    UNION ALL SELECT 'out_of_day_timestamp', '', out_of_day_timestamp FROM raw
-    UNION ALL SELECT 'invalid_timestamp', '', invalid_timestamp FROM raw
-    UNION ALL SELECT 'malformed_json', '', malformed_json FROM raw
-    UNION ALL SELECT 'malformed_json_rate', '', malformed_json / nullif(rows, 0)::numeric FROM raw
-    UNION ALL SELECT 'invalid_encoding', '', invalid_encoding FROM raw
-    UNION ALL SELECT 'invalid_encoding_rate', '', invalid_encoding / nullif(rows, 0)::numeric FROM raw
+    SELECT 'rows' AS metric, '' AS dimension, rows::numeric AS value FROM field_counts
+    UNION ALL SELECT 'null_client_id', '', null_client_id FROM field_counts
+    UNION ALL SELECT 'null_timestamp', '', null_timestamp FROM field_counts
+    UNION ALL SELECT 'null_event_name', '', null_event_name FROM field_counts
+    UNION ALL SELECT 'unknown_event_name', '', unknown_event_name FROM field_counts
+    UNION ALL SELECT 'unparseable_timestamp', '', unparseable_timestamp FROM field_counts
+    UNION ALL SELECT 'future_timestamp', '', future_timestamp FROM field_counts
+    UNION ALL SELECT 'out_of_day_timestamp', '', out_of_day_timestamp FROM field_counts
+    UNION ALL SELECT 'invalid_timestamp', '', invalid_timestamp FROM field_counts
+    UNION ALL SELECT 'malformed_json', '', malformed_json FROM field_counts
+    UNION ALL SELECT 'malformed_json_rate', '', malformed_json / nullif(rows, 0)::numeric FROM field_counts
+    UNION ALL SELECT 'invalid_encoding', '', invalid_encoding FROM field_counts
+    UNION ALL SELECT 'invalid_encoding_rate', '', invalid_encoding / nullif(rows, 0)::numeric FROM field_counts
     UNION ALL SELECT 'distinct_clients', '', distinct_clients FROM clients
-    UNION ALL SELECT 'revenue', '', coalesce(revenue, 0) FROM raw
-    UNION ALL SELECT 'duplicate_rows', '', duplicate_rows FROM dup
-    UNION ALL SELECT 'duplicate_rate', '', duplicate_rows / nullif(rows, 0)::numeric FROM dup, raw
+    UNION ALL SELECT 'revenue', '', coalesce(revenue, 0) FROM field_counts
+    UNION ALL SELECT 'duplicate_rows', '', duplicate_rows FROM duplicates
+    UNION ALL SELECT 'duplicate_rate', '', duplicate_rows / nullif(rows, 0)::numeric FROM duplicates, field_counts
     UNION ALL SELECT 'events', name, n FROM by_type
     UNION ALL SELECT 'sessions', '', sessions FROM sess_totals
     UNION ALL SELECT 'avg_session_duration_s', '', avg_session_duration_s FROM sess_totals
@@ -294,21 +294,21 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'cart_to_checkout_rate', '', sessions_with_checkout / nullif(sessions_with_cart, 0)::numeric FROM sess_totals
     UNION ALL SELECT 'checkout_to_purchase_rate', '', sessions_with_purchase / nullif(sessions_with_checkout, 0)::numeric FROM sess_totals
     UNION ALL SELECT 'session_conversion_rate', '', sessions_with_purchase / nullif(sessions, 0)::numeric FROM sess_totals
-    UNION ALL SELECT dim || '_share', val, s.sessions / t.sessions::numeric FROM segs s, sess_totals t
+    UNION ALL SELECT dim || '_share', val, s.sessions / t.sessions::numeric FROM segment_totals s, sess_totals t
     UNION ALL SELECT 'bot_sessions', '', bot_sessions FROM bot_totals
     UNION ALL SELECT 'bot_share', '', bot_share FROM bot_totals
     UNION ALL SELECT 'bot_hit_share', '', bot_hit_share FROM bot_totals
     UNION ALL SELECT 'bot_hits', bot_label, hits FROM bot_agents
-    UNION ALL SELECT 'seg_sessions', segment, sessions FROM seg
-    UNION ALL SELECT 'seg_hits', segment, hits FROM seg
-    UNION ALL SELECT 'seg_pages', segment, pages FROM seg
-    UNION ALL SELECT 'seg_carts', segment, carts FROM seg
-    UNION ALL SELECT 'seg_checkouts', segment, checkouts FROM seg
-    UNION ALL SELECT 'seg_purchases', segment, purchases FROM seg
-    UNION ALL SELECT 'seg_cart_events', segment, cart_events FROM seg
-    UNION ALL SELECT 'seg_checkout_events', segment, checkout_events FROM seg
-    UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM seg
-    UNION ALL SELECT 'seg_revenue', segment, revenue FROM seg
+    UNION ALL SELECT 'seg_sessions', segment, sessions FROM segment_measures
+    UNION ALL SELECT 'seg_hits', segment, hits FROM segment_measures
+    UNION ALL SELECT 'seg_pages', segment, pages FROM segment_measures
+    UNION ALL SELECT 'seg_carts', segment, carts FROM segment_measures
+    UNION ALL SELECT 'seg_checkouts', segment, checkouts FROM segment_measures
+    UNION ALL SELECT 'seg_purchases', segment, purchases FROM segment_measures
+    UNION ALL SELECT 'seg_cart_events', segment, cart_events FROM segment_measures
+    UNION ALL SELECT 'seg_checkout_events', segment, checkout_events FROM segment_measures
+    UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM segment_measures
+    UNION ALL SELECT 'seg_revenue', segment, revenue FROM segment_measures
     UNION ALL SELECT 'sample:' || check_name, load_id || ':' || line_no, line_no FROM bad_rows WHERE n <= 20
     UNION ALL (SELECT 'sample:duplicate_spike', (first >> 32) || ':' || (first & 4294967295) || ':' || n,
                       first & 4294967295 FROM dup_groups ORDER BY n DESC, first LIMIT 20)
@@ -316,8 +316,8 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'unexpected_column', col, loads FROM day_columns
               WHERE NOT (col = ANY (%(required)s::text[] || %(fields)s::text[]))
     UNION ALL SELECT 'column', col, loads FROM day_columns
-    UNION ALL SELECT 'empty_payload', '', empty_payload FROM raw
-    UNION ALL SELECT 'invalid_revenue', '', invalid_revenue FROM raw
+    UNION ALL SELECT 'empty_payload', '', empty_payload FROM field_counts
+    UNION ALL SELECT 'invalid_revenue', '', invalid_revenue FROM field_counts
     UNION ALL SELECT 'duplicate_order_ids', '', count(*) FROM orders
     UNION ALL SELECT 'duplicate_order_rows', '', coalesce(sum(n - 1), 0) FROM orders
     UNION ALL SELECT 'duplicate_order_revenue_differs', '', count(*) FILTER (WHERE revenue_differs) FROM orders

@@ -3,7 +3,7 @@
 -- row, parsed) and cells (sessions.sql: the day's sessions, summed, computed once).
 -- Dollar placeholders are filled by the engine with literals, and the landing's
 -- inputs, kinds and channel with monitor/channels.py's rules.
-WITH raw AS (
+WITH field_counts AS (
     SELECT count(*) AS rows,
            count_if(client_id IS NULL) AS null_client_id,
            count_if(coalesce(trim(ts_text), '') = '') AS null_timestamp,
@@ -21,7 +21,7 @@ WITH raw AS (
            count(DISTINCT client_id) AS distinct_clients
     FROM ev
 ),
-dup AS (
+duplicates AS (
     SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
     FROM (SELECT count(*) AS n FROM ev GROUP BY client_id, ts_text, event_name, event_data, $flat_fields
           HAVING count(*) > 1) d
@@ -37,9 +37,9 @@ by_type AS (
     SELECT k.name, coalesce(c.n, 0) AS n
     FROM (SELECT explode($known) AS name) k
     LEFT JOIN (SELECT event_name, count(*) AS n FROM ev GROUP BY 1) c ON c.event_name = k.name
-    WHERE (SELECT rows FROM raw) > 0
+    WHERE (SELECT rows FROM field_counts) > 0
 ),
-human AS (
+human_cells AS (
     SELECT * FROM cells WHERE NOT bot
 ),
 bot_totals AS (
@@ -58,23 +58,23 @@ sess_totals AS (
            coalesce(sum(carts), 0) AS sessions_with_cart,
            coalesce(sum(checkouts), 0) AS sessions_with_checkout,
            coalesce(sum(purchases), 0) AS sessions_with_purchase
-    FROM human
+    FROM human_cells
 ),
-segs AS (
+segment_totals AS (
     SELECT CASE WHEN grouping(device) = 0 THEN 'device' WHEN grouping(channel) = 0 THEN 'channel'
                 WHEN grouping(utm_source) = 0 THEN 'utm_source' ELSE 'utm_campaign' END AS dim,
            coalesce(device, channel, utm_source, utm_campaign) AS val,
            sum(sessions) AS sessions, sum(hits) AS hits, sum(pages) AS pages, sum(carts) AS carts,
            sum(checkouts) AS checkouts, sum(purchases) AS purchases, sum(cart_events) AS cart_events,
            sum(checkout_events) AS checkout_events, sum(duration_s) AS duration_s, sum(revenue) AS revenue
-    FROM human
+    FROM human_cells
     GROUP BY GROUPING SETS ((device), (channel), (utm_source), (utm_campaign))
 ),
-seg AS (
-    SELECT dim || '=' || val AS segment, s.* FROM segs s WHERE dim <> 'utm_campaign'
+segment_measures AS (
+    SELECT dim || '=' || val AS segment, s.* FROM segment_totals s WHERE dim <> 'utm_campaign'
 )
 SELECT metric, dimension, value FROM (
-    SELECT metric, '' AS dimension, value FROM raw CROSS JOIN dup LATERAL VIEW stack(19,
+    SELECT metric, '' AS dimension, value FROM field_counts CROSS JOIN duplicates LATERAL VIEW stack(19,
         'empty_payload', double(empty_payload), 'invalid_revenue', double(invalid_revenue),
         'rows', double(rows), 'null_client_id', double(null_client_id), 'null_timestamp', double(null_timestamp),
         'null_event_name', double(null_event_name), 'unknown_event_name', double(unknown_event_name),
@@ -98,11 +98,11 @@ SELECT metric, dimension, value FROM (
         'cart_to_checkout_rate', double(sessions_with_checkout) / nullif(sessions_with_cart, 0),
         'checkout_to_purchase_rate', double(sessions_with_purchase) / nullif(sessions_with_checkout, 0),
         'session_conversion_rate', double(sessions_with_purchase) / nullif(sessions, 0)) s AS metric, value
-    UNION ALL SELECT dim || '_share', val, double(s.sessions) / t.sessions FROM segs s CROSS JOIN sess_totals t
+    UNION ALL SELECT dim || '_share', val, double(s.sessions) / t.sessions FROM segment_totals s CROSS JOIN sess_totals t
     UNION ALL SELECT metric, '', value FROM bot_totals LATERAL VIEW stack(3,
         'bot_sessions', double(bot_sessions), 'bot_share', bot_share, 'bot_hit_share', bot_hit_share) s AS metric, value
     UNION ALL SELECT 'bot_hits', bot_label, double(hits) FROM bot_agents
-    UNION ALL SELECT metric, segment, value FROM seg LATERAL VIEW stack(10,
+    UNION ALL SELECT metric, segment, value FROM segment_measures LATERAL VIEW stack(10,
         'seg_sessions', double(sessions), 'seg_hits', double(hits), 'seg_pages', double(pages),
         'seg_carts', double(carts), 'seg_checkouts', double(checkouts), 'seg_purchases', double(purchases),
         'seg_cart_events', double(cart_events), 'seg_checkout_events', double(checkout_events),

@@ -27,7 +27,7 @@ sessions AS (
            max(CASE WHEN starts THEN landing END) AS l
     FROM hits GROUP BY client_id, session_id, seq
 ),
-fast AS (
+fast_clients AS (
     SELECT client_id FROM (
         SELECT client_id, date_trunc('MINUTE', ts) AS minute FROM ev
         WHERE client_id IN (SELECT client_id FROM ev WHERE ts IS NOT NULL GROUP BY 1
@@ -52,18 +52,18 @@ landed AS (
            coalesce(campaign, '(none)') AS utm_campaign
     FROM landing_kinds
 ),
-sess AS (
+classified_sessions AS (
     SELECT s.*, (coalesce(a.device_type = 'bot', false) OR f.client_id IS NOT NULL) AS bot,
            coalesce(a.bot_name, CASE WHEN f.client_id IS NOT NULL THEN 'fast client ' || left(s.client_id, 13) END)
                AS bot_label,
            coalesce(s.l.device_type, a.device_type, 'unknown') AS device
     FROM landed s
     LEFT JOIN agents a ON a.user_agent = s.l.user_agent
-    LEFT JOIN fast f ON f.client_id = s.client_id
+    LEFT JOIN fast_clients f ON f.client_id = s.client_id
 )
 SELECT bot, bot_label, device, channel, utm_source, utm_campaign,
        count(*) AS sessions, sum(hits) AS hits, sum(pages) AS pages,
        count_if(cart) AS carts, count_if(checkout) AS checkouts, count_if(purchase) AS purchases,
        sum(cart_events) AS cart_events, sum(checkout_events) AS checkout_events,
        sum(duration_s) AS duration_s, sum(revenue) AS revenue
-FROM sess GROUP BY 1, 2, 3, 4, 5, 6
+FROM classified_sessions GROUP BY 1, 2, 3, 4, 5, 6
