@@ -343,7 +343,8 @@ def demo(days: int, seed: int) -> Outcome:
           f"event-monitor show --date {end} --check zero_purchase; event-monitor report")
     if os.environ.get("DATABASE_URL"):
         print("DATABASE_URL is set: the other commands use that database, not the demo's; unset it to explore the demo")
-    print(f"Remove it all: rm -rf {database.monitor_home()} {gx_project.project_root() / 'gx' / 'uncommitted'}")
+    home = database.monitor_home()
+    print(f"Remove it all: pkill -f \"{home / 'pgdata'}\"; rm -rf {home} {gx_project.project_root() / 'gx' / 'uncommitted'}")
     return Outcome.PASS
 
 

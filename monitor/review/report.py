@@ -156,7 +156,7 @@ def panel_chart(chart_id: str, title: str, days: list[Day], series: dict[str, li
             return down - (down - up) * (v / scale)
 
         parts.append(f'<text x="{left}" y="{oy + 12}" class="legend">{html.escape(name[:30])}</text>')
-        for v in (0.0, peak):
+        for v in sorted({0.0, peak}):
             parts.append(f'<line x1="{left}" x2="{right}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="grid"/>'
                          f'<text x="{left - 4}" y="{y(v) + 4:.1f}" class="axis" text-anchor="end">{_fmt(v)}</text>')
         for i, d in enumerate(days):
