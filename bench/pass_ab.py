@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--export", action="store_true")
     args = ap.parse_args()
     s = settings.load()
-    old, new = baseline_sql(args.baseline), backend._pass_sql()
+    old, new = backend.with_flat_fields(baseline_sql(args.baseline)), backend._pass_sql()
     with bench_server.embedded_server("pass-ab-") as (server, _, work), \
             bench_server.fresh_database(server, "pass_ab"):
         gen = generator.Generator(seed=5, sessions_per_day=args.events * 1500 // 5000)

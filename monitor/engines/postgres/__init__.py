@@ -50,11 +50,15 @@ def event_params(settings: Settings) -> dict:
             "bot_hits_per_minute": settings.bots.max_hits_per_minute, "bot_minutes": settings.bots.fast_minutes}
 
 
+def with_flat_fields(text: str) -> str:
+    """A pass's SQL with the flattened fields a row's identity includes written out."""
+    fields = ", ".join(f"r.extra->>'{f}'" for f in FIELD_COLUMNS)
+    return text.replace("%(flat_fields)s", fields)
+
+
 @functools.cache
 def _pass_sql() -> str:
-    """day_metrics.sql with the flattened fields a row's identity includes written out."""
-    fields = ", ".join(f"r.extra->>'{f}'" for f in FIELD_COLUMNS)
-    return _sql("day_metrics.sql").replace("%(flat_fields)s", fields)
+    return with_flat_fields(_sql("day_metrics.sql"))
 
 
 def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
