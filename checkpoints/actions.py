@@ -126,22 +126,24 @@ class UpdateRunDataDocsAction(DataDocsAction):
     def run(self, checkpoint_result, action_context=None) -> dict:
         ids = list(checkpoint_result.run_results)
         try:
-            self._failures_first(checkpoint_result)
+            self._for_review(checkpoint_result)
             self._build_data_docs(resource_identifiers=ids)
         except Exception as exc:
             log.error("Data Docs update failed: %s", exc)
             return {"status": "error"}
         return {"status": "built", "pages": len(ids)}
 
-    def _failures_first(self, checkpoint_result) -> None:
-        """A reviewer sees what failed on the first screen: GX renders results in stored order,
-        so the stored result is rewritten with failures first (critical, then warning)."""
+    def _for_review(self, checkpoint_result) -> None:
+        """A reviewer sees what failed on the first screen, and which database a run read:
+        GX renders results in stored order, so the stored result is rewritten with failures
+        first (critical, then warning) and the database (password masked) among its batch
+        markers ("Show more info")."""
         store = self._resolve_context().context.validation_results_store
+        where = database.masked(database.database_url())
         for identifier, result in checkpoint_result.run_results.items():
-            order = sorted(result.results, key=_review_rank)
-            if [id(r) for r in order] != [id(r) for r in result.results]:
-                result.results = order
-                store.set(identifier, result)
+            result.results = sorted(result.results, key=_review_rank)
+            result.meta["batch_markers"] = {**(result.meta.get("batch_markers") or {}), "database": where}
+            store.set(identifier, result)
 
 
 def _review_rank(result) -> int:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from monitor import gx_project, pipeline, settings
+from monitor import database, gx_project, pipeline, settings
 from tests.browser import rendered_dom
 from tests.conftest import load_day
 
@@ -73,3 +73,5 @@ def test_a_failing_check_comes_first_on_its_validation_page(site):
     assert "fa-times" in rows[0] and "zero_purchase (volume)" in rows[0]
     first_pass = next(i for i, r in enumerate(rows) if "fa-check-circle" in r)
     assert all("fa-times" not in r for r in rows[first_pass:])
+    # each run names the database it read, so runs of two databases in one site tell apart
+    assert database.masked(database.database_url()).split("?")[0] in dom
