@@ -259,39 +259,16 @@ def load() -> Settings:
     path = config_path()
     if os.environ.get("MONITOR_CONFIG") and not path.is_file():
         raise UsageError(f"MONITOR_CONFIG={path}: no such file")
-    overrides = env_overrides()
-    base = load_file(path, _spelled(overrides))
+    # the raw variables are the cache key: load_file parses and checks them with the file
+    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+    base = load_file(path, variables)
     return base.model_copy(update={"secrets": secrets_from_env()})
 
 
-def _spelled(fragment: dict[str, dict]) -> str:
-    """The overrides as a TOML text (a cache key that load_file reads back)."""
-    lines = []
-    for section, keys in sorted(fragment.items()):
-        lines.append(f"[{section}]")
-        for key, value in sorted(keys.items()):
-            lines.append(f"{key} = {_toml_value(value)}")
-    return "\n".join(lines)
-
-
-def _toml_value(value) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return json.dumps(str(value))
-
-
 @functools.lru_cache(maxsize=None)
-def load_file(path: Path, overrides: str = "") -> Settings:
-    """Read and validate one config file, with ``overrides`` (TOML text) on top; a bad
-    file or override is a usage error naming it."""
+def load_file(path: Path, variables: tuple[tuple[str, str], ...] = ()) -> Settings:
+    """Read and validate one config file, with the override ``variables`` (name, value)
+    on top; a bad file or override is a usage error naming it."""
     data = {}
     if path.exists():
         try:
@@ -300,7 +277,7 @@ def load_file(path: Path, overrides: str = "") -> Settings:
             raise UsageError(f"config {path}: {exc}") from None
     if "secrets" in data:
         raise UsageError(f"config {path}: [secrets] does not belong in a file: secrets come from the environment")
-    extra = tomllib.loads(overrides) if overrides else {}
+    extra = env_overrides(dict(variables))
     for section, keys in extra.items():
         if not isinstance(data.get(section, {}), dict):
             raise UsageError(f"{ENV_PREFIX}{section.upper()}__*: [{section}] is not a section")
