@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
-import statistics
 from typing import ClassVar
 
 from monitor.rules import baseline as b
@@ -60,15 +58,9 @@ class ExpectDayRateToMatchBaseline(DayMetricExpectation):
                         f"{self.min_history} days)")
             expected, high, severity = None, 0.0, "warning"
         else:
-            p = statistics.median(rates.values())
-            if p == 0:  # a feed where most days have none: its pooled rate, so a rare one is no alert
-                p = sum(usable.values[d] for d in rates) / sum(counts[d] for d in rates)
-            expected = p * n
-            spread = b.mad_rel(list(rates.values())) * expected
-            sd = max(math.sqrt(max(expected * (1 - p), 1.0)), spread)
-            high = expected + self.noise_sigma * sd
-            spike = k > high and k >= self.spike_factor * max(expected, 1.0)
-            success = k <= high and not (p == 0 and k > 0)
+            pooled = sum(usable.values[d] for d in rates) / sum(counts[d] for d in rates)
+            band = b.rate_band(k, n, list(rates.values()), pooled, self.noise_sigma, self.spike_factor)
+            p, expected, high, success, spike = band.rate, band.expected, band.high, band.success, band.spike
             severity = None if spike else "warning"
             message += f"; usual {p * 100:.2f}%, about {b.fmt(round(expected, 1))} rows"
             message += ", a spike)" if spike else ")" if success else ", a rise above the usual rate)"

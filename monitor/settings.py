@@ -185,6 +185,17 @@ class Columns(_Strict):
         return out
 
 
+class Intraday(_Strict):
+    """Runs within the day (README, "Within the day"): the day so far against the same
+    hours of its usual days."""
+
+    history_days: int = Field(28, ge=7, le=90)  # earlier days whose same hours are learnt
+    min_expected: float = Field(10.0, gt=0)  # a window widens hour by hour until this many are expected
+    stop_probability: float = Field(0.01, gt=0, lt=0.5)  # "purchases stopped" pages a normal day this rarely
+    min_rows: int = Field(200, ge=1)  # a field-health share needs this many rows in its window
+    max_lag_minutes: int = Field(120, ge=15)  # no new rows for longer than this: a warning
+
+
 class Engine(_Strict):
     """Where a day's metrics are computed (README, "Engines: PostgreSQL or Spark"); the store is always PostgreSQL."""
 
@@ -218,6 +229,7 @@ class Settings(_Strict):
     bots: Bots = Bots()
     alerting: Alerting = Alerting()
     docs: Docs = Docs()
+    intraday: Intraday = Intraday()
     secrets: Secrets = Secrets()  # from the environment only (load); never from a file
 
 

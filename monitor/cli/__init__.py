@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--renotify", action="store_true", help="notify again even if these failures were sent")
         cmd.add_argument("--engine", choices=("postgres", "spark"),
                          help="where the day's metrics are computed (default: engine.name in monitor.toml)")
+    intraday = sub.add_parser("intraday", help="validate the day so far against the same hours of its usual days")
+    intraday.add_argument("--date", help="the day (default: today, UTC)")
+    intraday.add_argument("--until", help="judge the day from 00:00 up to HH:MM (default: the last complete "
+                                          "15 minutes; a past day: all of it)")
+    intraday.add_argument("--json", action="store_true", help="the day's JSON summary, plus \"until\"")
+    intraday.add_argument("--no-notify", dest="notify", action="store_false",
+                          help="store results but send nothing (incidents still open and close)")
     demo = sub.add_parser("demo", help="embedded DB + 14 days of sample data + all days run")
     demo.add_argument("--days", type=int, default=14)
     demo.add_argument("--seed", type=int, default=7)
@@ -170,6 +177,11 @@ def _dispatch(args) -> Outcome:
         start, end = parse_range(args.start, args.end)
         days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
         return commands.run_days(days, args.json, args.fail_on, args.renotify, args.notify, args.engine)
+    if args.command == "intraday":
+        from monitor.verdict.intraday import parse_until
+
+        day = parse_date(args.date) if args.date else dt.datetime.now(dt.timezone.utc).date()
+        return commands.intraday(day, parse_until(args.until) if args.until else None, args.json, args.notify)
     if args.command == "demo":
         if not 1 <= args.days <= 366:
             raise UsageError("--days must be between 1 and 366")

@@ -96,6 +96,27 @@ def run_days(days: list[dt.date], as_json: bool, fail_on: str, renotify: bool, s
     return Outcome.worst(outcomes)
 
 
+def intraday(day: dt.date, until: int | None, as_json: bool, send: bool) -> Outcome:
+    """The day so far (README, "Within the day"): stored apart, never the day's gate."""
+    from monitor.verdict.intraday import run_intraday
+
+    s = settings.load()
+    eng = database.engine()
+    schema.check_schema(eng)
+    result = run_intraday(day, until, s, send=send)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        summary = result.summary
+        body = summary.to_json()
+        print(f"{summary.date} 00:00-{result.until}  {summary.status.upper():8}  {len(body['alerts'])} alert(s); "
+              f"{body['checks']} checks, {body['passed']} passed, {body['skipped']} skipped  (intraday run "
+              f"{summary.run_id}; the day's gate is its daily run)")
+        for a in summary.alerts:
+            print(f"    {a.severity:8} {a.category:14} {a.check:26} {a.message}")
+    return Outcome.CRITICAL if result.status == "critical" else Outcome.PASS
+
+
 def print_summary(summary: DaySummary) -> None:
     body = summary.to_json()
     print(f"{summary.date}  {summary.status.upper():8}  {len(body['alerts'])} alert(s); {body['checks']} checks, "
@@ -120,7 +141,12 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
             accepted.setdefault(d, []).append(check or "*")
             acceptances.setdefault(d, []).append({"check": check or "*", "by": by or "runner.py accept",
                                                   "at": at.isoformat(timespec="seconds")})
+        intraday = _intraday_timeline(conn, rows, day)
     days = [_status_entry(r, accepted.get(r.day), acceptances.get(r.day)) for r in rows]
+    for entry in days:  # README, "Within the day": shown, never part of the gate
+        runs = intraday.get(dt.date.fromisoformat(entry["date"]))
+        if runs:
+            entry["intraday"] = runs if day is not None else runs[-1:]
     if day is not None:
         entry = days[0] if days else {"date": str(day), "rows": 0, "loads": 0, "latest": None, "stale": False,
                                       "reason": "no rows loaded and never run"}
@@ -137,6 +163,17 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
         for entry in days:
             _print_status_line(entry)
     return Outcome.PASS
+
+
+def _intraday_timeline(conn, rows, day: dt.date | None) -> dict:
+    from monitor.store import intraday as intraday_store
+
+    if not rows:
+        return {}
+    first, last = (day, day) if day is not None else (rows[0].day, rows[-1].day)
+    return {d: [{k: run[k] for k in ("until", "status", "alerts", "run_id")}
+                | {"checks": [a["check"] for a in run["failed"]]} for run in runs]
+            for d, runs in intraday_store.timeline(conn, first, last).items()}
 
 
 def _status_entry(r, accepted: list[str] | None = None, acceptances: list[dict] | None = None) -> dict:
@@ -159,7 +196,15 @@ def _print_status_line(entry: dict) -> None:
     accepted = ("  accepted as new normal: " + ", ".join(f"{a['check']} by {a['by']} at {a['at']}"
                                                          for a in entry.get("acceptances", []))
                 if entry.get("accepted") else "")
-    print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}{gate}{accepted}")
+    intraday = ""
+    if entry.get("intraday"):
+        latest = entry["intraday"][-1]
+        failed = f" ({', '.join(latest['checks'])})" if latest["checks"] else ""
+        intraday = f"  intraday until {latest['until']}: {latest['status']}{failed}"
+    print(f"{entry['date']}  {entry['rows']:>9} rows  {entry['loads']} load(s)  {verdict}{gate}{accepted}{intraday}")
+    for run in entry.get("intraday", [])[:-1] if len(entry.get("intraday", [])) > 1 else []:
+        failed = f" ({', '.join(run['checks'])})" if run["checks"] else ""
+        print(f"    intraday until {run['until']}: {run['status']}{failed}")
 
 
 def _who() -> str:

@@ -203,6 +203,32 @@ def noise_band(pred: Prediction, sigma: float, counts: bool, made_of: float | No
     return sigma * sd
 
 
+# --- a count of bad rows against the feed's usual rate ------------------------------------------------
+
+@dataclass(frozen=True)
+class RateBand:
+    rate: float  # the usual share of bad rows
+    expected: float  # that share of today's rows
+    high: float  # the most that is still noise
+    success: bool
+    spike: bool  # beyond noise and at least ``spike_factor`` times the usual count
+
+
+def rate_band(k: float, n: float, rates: list[float], pooled: float, sigma: float, spike_factor: float) -> RateBand:
+    """``k`` bad rows out of ``n`` against the usual ``rates`` (one per earlier day or window).
+    Noise is binomial (2 empty ids in 3,000 rows is not 20 in 3,000), widened by the
+    rate's own spread. A feed where most days have none is judged by its ``pooled`` rate,
+    so a rare bad row is no alert, yet any bad row where the history never had one is."""
+    p = statistics.median(rates)
+    if p == 0:
+        p = pooled
+    expected = p * n
+    sd = max(math.sqrt(max(expected * (1 - p), 1.0)), mad_rel(rates) * expected)
+    high = expected + sigma * sd
+    spike = k > high and k >= spike_factor * max(expected, 1.0)
+    return RateBand(p, expected, high, k <= high and not (p == 0 and k > 0), spike)
+
+
 # --- which segment explains a change ----------------------------------------------------------------
 
 def _split(segment: str, metric: str) -> tuple[str, str]:

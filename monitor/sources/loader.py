@@ -271,7 +271,8 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         cur.execute("UPDATE events.loads SET row_count = %s, invalid_encoding_rows = %s WHERE load_id = %s",
                     (rows, bad_bytes, load_id))
         # unsummarised BRIN ranges match every day: summarise the new ones before any run reads them
-        cur.execute("SELECT brin_summarize_new_values('events.raw_events_day_brin')")
+        cur.execute("SELECT brin_summarize_new_values('events.raw_events_day_brin'),"
+                    " brin_summarize_new_values('events.raw_events_load_brin')")
         _refresh_statistics(cur, rows)
         raw.commit()
     except BaseException:

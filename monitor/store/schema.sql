@@ -227,6 +227,88 @@ CREATE TABLE IF NOT EXISTS monitor.accepted_days (
 -- warning-level change as the new level
 ALTER TABLE monitor.accepted_days ADD COLUMN IF NOT EXISTS accepted_by text;
 
+-- Within the day (`intraday`, README "Within the day"). A load's rows are counted
+-- once, per 15-minute slot of its day (bucket 0 = 00:00-00:14 UTC): later runs of the
+-- day read these small rows, never the day's rows again. Counts are additive, so
+-- a day's slot is the sum over its current loads (a replaced load drops out).
+CREATE TABLE IF NOT EXISTS monitor.intraday_counts (
+    day       date             NOT NULL,
+    load_id   bigint           NOT NULL,
+    bucket    smallint         NOT NULL CHECK (bucket BETWEEN 0 AND 95),
+    metric    text             NOT NULL,
+    dimension text             NOT NULL DEFAULT '',
+    value     double precision NOT NULL,
+    PRIMARY KEY (day, load_id, bucket, metric, dimension)
+);
+-- the loads counted so far (a load with no rows in a slot is still counted)
+CREATE TABLE IF NOT EXISTS monitor.intraday_loads (
+    day        date        NOT NULL,
+    load_id    bigint      NOT NULL,
+    counted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (day, load_id)
+);
+-- a load's rows are found by its id: loads append, so a BRIN index on it is small and exact enough
+CREATE INDEX IF NOT EXISTS raw_events_load_brin ON events.raw_events USING brin (load_id)
+    WITH (pages_per_range = 32, autosummarize = on);
+
+-- One row per intraday run; never a verdict of the day (the gate reads monitor.runs only).
+CREATE TABLE IF NOT EXISTS monitor.intraday_runs (
+    run_id      text PRIMARY KEY,
+    day         date        NOT NULL,
+    until_time  time        NOT NULL,  -- the day evaluated from 00:00 up to this time
+    asked_until time        NOT NULL,  -- what --until (or the clock) asked for
+    run_time    timestamptz NOT NULL DEFAULT now(),
+    status      text        NOT NULL,
+    checks      int         NOT NULL,
+    passed      int         NOT NULL,
+    skipped     int         NOT NULL,
+    alerts      int         NOT NULL,
+    summary     jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS intraday_runs_day ON monitor.intraday_runs (day, run_time);
+
+CREATE TABLE IF NOT EXISTS monitor.intraday_results (
+    run_id     text NOT NULL REFERENCES monitor.intraday_runs ON DELETE CASCADE,
+    day        date NOT NULL,
+    check_name text NOT NULL,
+    category   text NOT NULL,
+    severity   text NOT NULL,
+    status     text NOT NULL CHECK (status IN ('pass', 'warning', 'critical', 'skipped', 'error')),
+    observed   text,
+    expected   text,
+    message    text,
+    details    jsonb,
+    PRIMARY KEY (run_id, check_name)
+);
+
+-- A critical intraday finding is one incident from the run that found it until the
+-- first run that no longer does: it pages once, and its all-clear once.
+CREATE TABLE IF NOT EXISTS monitor.intraday_incidents (
+    incident_id bigserial PRIMARY KEY,
+    day         date        NOT NULL,
+    check_name  text        NOT NULL,
+    opened_run  text        NOT NULL,
+    opened_at   timestamptz NOT NULL DEFAULT now(),
+    message     text        NOT NULL,
+    closed_run  text,
+    closed_at   timestamptz
+);
+CREATE UNIQUE INDEX IF NOT EXISTS intraday_incidents_open ON monitor.intraday_incidents (day, check_name)
+    WHERE closed_run IS NULL;
+
+-- Every intraday message attempted, per incident and channel ('alert' or 'resolved').
+CREATE TABLE IF NOT EXISTS monitor.intraday_notifications (
+    incident_id bigint      NOT NULL REFERENCES monitor.intraday_incidents ON DELETE CASCADE,
+    run_id      text        NOT NULL,
+    channel     text        NOT NULL,
+    kind        text        NOT NULL CHECK (kind IN ('alert', 'resolved')),
+    status      text        NOT NULL,
+    attempts    int         NOT NULL,
+    error       text,
+    sent_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS intraday_notifications_incident ON monitor.intraday_notifications (incident_id, channel);
+
 -- An ISO-8601 timestamp, or NULL. PostgreSQL alone would also accept 'now',
 -- 'epoch', 'today' and other words no pixel sends, so the shape
 -- (YYYY-MM-DD[T ]HH:MM...) is checked first with LIKE: a regex or per-character

@@ -25,6 +25,8 @@ class DayLock:
     """The day's session-level advisory lock, on a connection of its own: a second run of
     the same day waits for it, so runs of a day never interleave."""
 
+    key = "monitor.run"  # the lock's namespace
+
     def __init__(self, eng: sa.Engine, day: dt.date):
         self.eng, self.day = eng, day
         self._conn: sa.Connection | None = None
@@ -32,7 +34,7 @@ class DayLock:
     def acquire(self) -> None:
         conn = self.eng.connect()
         try:
-            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext('monitor.run'), hashtext(:d))"), {"d": str(self.day)})
+            conn.execute(sa.text("SELECT pg_advisory_lock(hashtext(:k), hashtext(:d))"), {"k": self.key, "d": str(self.day)})
             conn.commit()
         except BaseException:
             conn.close()
@@ -44,8 +46,8 @@ class DayLock:
         if conn is None:
             return
         try:
-            conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext('monitor.run'), hashtext(:d))"),
-                         {"d": str(self.day)})
+            conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext(:k), hashtext(:d))"),
+                         {"k": self.key, "d": str(self.day)})
             conn.commit()
         finally:
             conn.close()

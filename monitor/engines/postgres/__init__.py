@@ -82,3 +82,15 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
         (samples if m.startswith("sample:") else rows).append((m, d, v))
     store_day_metrics(cursor, day, rows, samples)
     return {(m, d): v for m, d, v in rows}
+
+
+def count_slots(conn: sa.Connection, day: dt.date, loads: list[int], settings: Settings) -> None:
+    """Intraday: count these loads' rows of the day per 15-minute slot, once
+    (intraday_counts.sql). Reads only those loads' rows (the BRIN index on load_id)."""
+    day_start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    params = {"day": day, "day_start": day_start, "loads": loads, "known": list(settings.events.known),
+              "ev_purchase": settings.events.purchase,
+              "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes}
+    cursor = conn.connection.cursor()
+    set_pass_settings(cursor)
+    cursor.execute(_sql("intraday_counts.sql"), params)
