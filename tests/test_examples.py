@@ -69,9 +69,9 @@ def test_crontab_gate_touches_the_marker_only_for_a_good_day(db, tmp_path, broke
     assert (tmp_path / f"ok-{YESTERDAY}").exists() is (not broken)
 
 
-def _airflow_commands() -> dict[str, str]:
+def _airflow_commands(dag: str = "airflow_dag.py") -> dict[str, str]:
     """task_id -> bash_command of the DAG's BashOperators, with MONITOR resolved."""
-    tree = ast.parse((EXAMPLES / "airflow_dag.py").read_text())
+    tree = ast.parse((EXAMPLES / dag).read_text())
     monitor = next(n.value.value for n in ast.walk(tree)
                    if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "MONITOR")
     out = {}
@@ -105,6 +105,57 @@ def test_airflow_tasks_load_with_retries_and_gate(db, tmp_path):
     _export(tmp_path, day)  # the fixed export, retried
     assert _shell(render("load_events"), db).returncode == 0
     assert _shell(render("data_quality_gate"), db).returncode == 0
+
+
+def _hour_export(folder, day: dt.date, hour: int, name: str):
+    """One hour of a generated day, as the hourly examples expect it."""
+    rows = generator.Generator(seed=hour, sessions_per_day=2000).day_rows(day)
+    return generator.write_csv(folder / name, [r for r in rows if int(r[1][11:13]) == hour])
+
+
+def _cron_line(tmp_path, command: str) -> str:
+    line = next(x for x in (EXAMPLES / "crontab").read_text().splitlines() if f"runner.py {command}" in x)
+    text = line.split(None, 5)[5].replace("\\%", "%")
+    text = text.replace("cd /opt/event-monitor && .venv/bin/python runner.py", RUNNER)
+    return text.replace("/var/log/event-monitor", str(tmp_path)).replace("/data/exports", str(tmp_path))
+
+
+def test_crontab_intraday_lines_load_the_last_hour_and_judge_the_day_so_far(db, tmp_path):
+    hour_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    _hour_export(tmp_path, hour_ago.date(), hour_ago.hour, f"events_{hour_ago:%Y-%m-%d_%H}.csv")
+    for attempt in range(2):  # a retried load replaces the hour's rows
+        load = _shell(_cron_line(tmp_path, "load"), db)
+        assert load.returncode == 0, load.stderr
+    watch = _shell(_cron_line(tmp_path, "intraday"), db)
+    assert watch.returncode == 0, (tmp_path / "errors.log").read_text()
+    summary = json.loads((tmp_path / "intraday.jsonl").read_text().splitlines()[-1])
+    assert summary["date"] == str(dt.datetime.now(dt.timezone.utc).date()) and "until" in summary
+    status = json.loads(_shell(f"{RUNNER} status --date {hour_ago.date()} --json", db).stdout)
+    assert status["loads"] == 1
+
+
+@pytest.mark.parametrize("start, until", [("09:05", "10:00"), ("23:05", "24:00")], ids=["morning", "last-hour"])
+def test_airflow_intraday_dag_loads_the_hour_and_judges_up_to_its_end(db, tmp_path, start, until):
+    import jinja2
+
+    cmds = _airflow_commands("airflow_intraday_dag.py")
+    assert set(cmds) == {"load_hour", "intraday"}
+    begin = dt.datetime.combine(BROKEN_DAY, dt.time.fromisoformat(start), dt.timezone.utc)
+    env = jinja2.Environment()
+    env.filters["ds"] = lambda d: d.strftime("%Y-%m-%d")
+
+    def render(task):
+        text = env.from_string(cmds[task]).render(data_interval_start=begin,
+                                                  data_interval_end=begin + dt.timedelta(hours=1))
+        return text.replace("cd /opt/event-monitor && .venv/bin/python runner.py", RUNNER).replace(
+            "/data/exports", str(tmp_path))
+
+    _hour_export(tmp_path, BROKEN_DAY, begin.hour, f"events_{begin:%Y-%m-%d_%H}.csv")
+    assert _shell(render("load_hour"), db).returncode == 0
+    watch = _shell(render("intraday"), db)
+    assert watch.returncode == 0, watch.stderr
+    summary = json.loads(watch.stdout)
+    assert summary["date"] == str(BROKEN_DAY) and summary["until"] == until
 
 
 def _pure_functions(path, names: set[str], **overrides) -> dict:

@@ -263,5 +263,59 @@ def test_cli_json_exit_code_and_status_timeline(shop, use_database, quick_config
     assert [r["until"] for r in entry["intraday"]] == ["08:00", "12:00"]
     assert entry["intraday"][1]["status"] == "critical"
 
+    report = tmp_path / "report.html"
+    assert main(["report", "--out", str(report)]) == 0
+    text = report.read_text()
+    assert f'data-intraday="{DAY}" data-runs="08:00=pass,12:00=critical"' in text
+    assert "<td>12:00-12:00</td><td>critical</td><td>purchases</td>" in text
+
     assert main(["intraday", "--date", str(DAY), "--until", "25:00"]) == 2
     assert "bad --until" in capsys.readouterr().err
+
+
+def test_a_page_that_failed_goes_out_with_the_next_run_and_only_once(shop, use_database, quick_config, tmp_path,
+                                                                      monkeypatch):
+    use_database(shop)
+    rows = _purchases_stop(_day_rows(6000, seed=49), 8)
+    for h, part in _by_hour(rows).items():
+        if h < 13:
+            _load_hour(tmp_path, DAY, h, part)
+    with Webhook(status=500) as down:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", down.url)
+        first = run_intraday(DAY, 11 * 60, settings.load())
+    assert first.status == "critical" and down.attempts == 2 and not down.posts  # tried, retried, failed
+    with Webhook() as hook:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        run_intraday(DAY, 12 * 60, settings.load())
+        run_intraday(DAY, 13 * 60, settings.load())
+    assert len(hook.posts) == 1 and "purchases" in hook.posts[0]["text"]
+    assert "s3cretToken" not in json.dumps(hook.posts)
+    with database.engine().connect() as conn:
+        sent = conn.execute(sa.text("SELECT status, count(*) FROM monitor.intraday_notifications GROUP BY 1"
+                                    " ORDER BY 1")).all()
+        stored = conn.execute(sa.text("SELECT count(*) FROM monitor.intraday_runs WHERE day = :d"), {"d": DAY}).scalar()
+    assert sent == [("failed", 1), ("sent", 1)] and stored == 3
+
+
+def _day_estimate(day: dt.date) -> float:
+    with database.engine().connect() as conn:
+        plan = conn.execute(sa.text("EXPLAIN (FORMAT JSON) SELECT 1 FROM events.raw_events WHERE partition_date = :d"),
+                            {"d": day}).scalar()
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def test_a_day_loaded_in_small_files_is_planned_at_its_size(shop, use_database, quick_config, tmp_path):
+    """No hourly file is a large part of the table, so no load analyses the day; the daily
+    pass must not be planned for a day of a handful of rows (nested loops: minutes)."""
+    from monitor.engines import postgres as postgres_engine
+
+    use_database(shop)
+    with database.engine().connect() as conn:
+        conn.execute(sa.text("ANALYZE events.raw_events"))
+        conn.commit()
+    rows = _day_rows(6000, seed=50)
+    for h, part in _by_hour(rows).items():
+        _load_hour(tmp_path, DAY, h, part)
+    assert _day_estimate(DAY) < len(rows) / 10  # what the planner believed before the fix
+    postgres_engine.prepare(database.engine(), DAY, settings.load())
+    assert _day_estimate(DAY) > len(rows) / 2

@@ -294,7 +294,8 @@ def report(start: dt.date | None, end: dt.date | None, out: Path | None) -> Outc
     schema.check_schema(eng)
     with eng.connect() as conn:
         if end is None:
-            end = conn.execute(sa.text("SELECT max(day) FROM monitor.daily_metrics")).scalar()
+            end = conn.execute(sa.text("SELECT max(day) FROM (SELECT max(day) AS day FROM monitor.daily_metrics"
+                                       " UNION ALL SELECT max(day) FROM monitor.intraday_runs) d")).scalar()
             if end is None:
                 raise UsageError("nothing to report yet: load and run some days first")
         start = start or end - dt.timedelta(days=27)

@@ -5,7 +5,8 @@ does whatever can run before the run's snapshot opens (Spark's job: no transacti
 stays open while it computes) and returns the step that stores the metrics in that
 snapshot; ``compute_day_metrics(conn, day, settings)`` does both at once. Every
 engine computes the metrics of ``monitor.rules.catalogue`` into the same store
-(``monitor.store.metrics``); the rules never know which engine ran.
+(``monitor.store.metrics``); the rules never know which engine ran. Intraday runs
+count loaded rows per 15-minute slot with the PostgreSQL engine (``count_slots``).
 
 May import: the foundation and ``monitor.store``. ``channels`` holds the landing
 rules both engines' SQL is generated from.

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from monitor.store import intraday as intraday_store
+
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 VERDICT_COLORS = {"pass": "#2c7a4b", "warning": "#e0a100", "critical": "#c62828"}
 
@@ -30,6 +32,7 @@ class Day:
     alerts: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, check, message)
     metrics: dict[tuple[str, str], float] = field(default_factory=dict)
     bands: dict[str, tuple[float | None, float | None, float | None]] = field(default_factory=dict)
+    intraday: list[dict] = field(default_factory=list)  # the day's intraday runs, oldest first
 
 
 def collect(conn: sa.Connection, start: dt.date, end: dt.date) -> list[Day]:
@@ -52,7 +55,9 @@ def collect(conn: sa.Connection, start: dt.date, end: dt.date) -> list[Day]:
                    'cart_to_checkout_rate', 'checkout_to_purchase_rate', 'channel_share', 'utm_source_share',
                    'device_share', 'bot_share')"""), {"s": start, "e": end}):
         days[r.day].metrics[(r.metric, r.dimension)] = r.value
-    return [d for d in days.values() if d.metrics or d.status]
+    for day, runs in intraday_store.timeline(conn, start, end).items():
+        days[day].intraday = runs
+    return [d for d in days.values() if d.metrics or d.status or d.intraday]
 
 
 # --- drawing -----------------------------------------------------------------------------------------
@@ -248,8 +253,61 @@ Each square is a day's latest verdict and links to its Data Docs; red stripes in
 <h2>Alerts</h2>
 <table><tr><th>day</th><th>severity</th><th>check</th><th>message</th><th>Data Docs</th></tr>
 {alert_rows or '<tr><td colspan="5">no alert in these days</td></tr>'}</table>
+{intraday_section(days)}
 </body></html>
 """
+
+
+def intraday_section(days: list[Day]) -> str:
+    """Each day's intraday runs on a 24-hour line (a mark per run at the time it judged up
+    to, in its verdict's colour), and when each finding began and ended."""
+    watched = [d for d in days if d.intraday]
+    if not watched:
+        return ""
+    width, left, right = 860, 90, 20
+
+    def x(until: str) -> float:
+        h, m = (int(p) for p in until.split(":"))
+        return left + (width - left - right) * (h * 60 + m) / 1440
+
+    lines, rows = [], []
+    for d in watched:
+        ticks = "".join(f'<line x1="{x(f"{h:02d}:00"):.1f}" y1="8" x2="{x(f"{h:02d}:00"):.1f}" y2="30" class="grid"/>'
+                        f'<text x="{x(f"{h:02d}:00"):.1f}" y="42" class="axis" text-anchor="middle">{h:02d}</text>'
+                        for h in range(0, 25, 3))
+        marks = "".join(
+            f'<rect x="{x(r["until"]) - 3:.1f}" y="10" width="6" height="18" fill="{VERDICT_COLORS.get(r["status"], "#bbb")}">'
+            f'<title>{d.date} until {r["until"]}: {r["status"]}'
+            f'{html.escape(": " + ", ".join(a["check"] for a in r["failed"])) if r["failed"] else ""}</title></rect>'
+            for r in d.intraday)
+        values = ",".join(f'{r["until"]}={r["status"]}' for r in d.intraday)
+        lines.append(f'<svg class="chart" data-intraday="{d.date}" data-runs="{values}" viewBox="0 0 {width} 48" '
+                     f'width="{width}" height="48" role="img"><text x="0" y="24" class="axis">{d.date}</text>'
+                     f'{ticks}{marks}</svg>')
+        rows += _intraday_spells(d)
+    table = "".join(f'<tr class="{sev}"><td>{day}</td><td>{since}-{until}</td><td>{sev}</td><td>{html.escape(check)}'
+                    f'</td><td>{html.escape(message)}</td></tr>' for day, since, until, sev, check, message in rows)
+    return (f"<h2>Within the day</h2><p>Intraday runs judge the day so far against the same hours of its usual "
+            f"days; they page once per incident and never decide the day's verdict (its daily run does).</p>"
+            f"{''.join(lines)}<table><tr><th>day</th><th>seen</th><th>severity</th><th>check</th><th>first message"
+            f"</th></tr>{table or '<tr><td colspan=5>no intraday finding</td></tr>'}</table>")
+
+
+def _intraday_spells(d: Day) -> list[tuple]:
+    """(day, first until, last until, severity, check, message) per stretch of runs that found it."""
+    spells, open_ = [], {}
+    for r in d.intraday:
+        now = {(a["check"], a["severity"]): a["message"] for a in r["failed"]}
+        for key in list(open_):
+            if key not in now:
+                spells.append(open_.pop(key))
+        for key, message in now.items():
+            if key in open_:
+                open_[key][2] = r["until"]
+            else:
+                open_[key] = [str(d.date), r["until"], r["until"], key[1], key[0], message]
+    spells += open_.values()
+    return [tuple(s) for s in sorted(spells, key=lambda s: (s[1], s[3] != "critical", s[4]))]
 
 
 def _funnel_first(names: set[str]) -> list[str]:

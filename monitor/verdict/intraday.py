@@ -113,13 +113,18 @@ class _IntradayLock(DayLock):
 
 
 def _count_new_loads(eng: sa.Engine, days: list[dt.date], settings: Settings) -> None:
-    """Count the loads no run has counted yet, a day per transaction (work done stays done)."""
+    """Count the loads of these days no run has counted yet, a day's loads per transaction
+    (work done stays done; a load that feeds several days is counted for all of them at once)."""
     with eng.connect() as conn:
         pending = store.pending_loads(conn, days)
-    for d in sorted(pending):
-        with eng.begin() as conn:
-            postgres_engine.count_slots(conn, d, pending[d], settings)
-        log.info("intraday: counted %d load(s) of %s", len(pending[d]), d)
+    done: set[int] = set()
+    for d in sorted(pending, reverse=True):  # the watched day first
+        loads = [i for i in pending[d] if i not in done]
+        if loads:
+            with eng.begin() as conn:
+                postgres_engine.count_slots(conn, loads, settings)
+            done.update(loads)
+            log.info("intraday: counted %d load(s) of %s", len(loads), d)
 
 
 def _judged_end(today: dict, asked_slot: int, loads: list, day_start: dt.datetime) -> tuple[int, dt.datetime | None]:

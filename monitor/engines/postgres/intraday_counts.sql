@@ -1,21 +1,22 @@
--- Counts of some loads' rows of one day, per 15-minute slot of the day: what intraday
--- runs read (monitor.store.intraday), so no run reads a counted load's rows again.
+-- Counts of some loads' rows, per day and 15-minute slot of the day: what intraday runs
+-- read (monitor.store.intraday), so no run reads a counted load's rows again. A load's
+-- rows are found by its id (loads append, so the BRIN index on load_id covers a load in
+-- a few page ranges): the day's index would read the whole day so far every run.
 -- A row sits in the slot of its own time when that time is usable (in the day, not
 -- ahead of its load); else in the slot of the last usable time before it in its file
 -- (a null timestamp at 10:20 counts at 10:20), else of the file's first usable time.
 -- The field definitions are day_metrics.sql's.
--- Parameters: day, day_start (timestamptz), loads (bigint[]), known (text[]), ev_purchase,
+-- Parameters: loads (bigint[]: consecutive ids, lo..hi), known (text[]), ev_purchase,
 -- future_tolerance_minutes.
 INSERT INTO monitor.intraday_counts (day, load_id, bucket, metric, dimension, value)
 WITH r AS (
-    SELECT r.load_id, r.line_no,
+    SELECT r.partition_date AS day, r.day_start, r.load_id, r.line_no,
            nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,
            nullif(btrim(r.event_name), '') AS event_name,
            coalesce(btrim(r."timestamp"), '') = '' AS null_ts,
            r.ts, r.ts IS NULL AND coalesce(btrim(r."timestamp"), '') <> '' AS unparseable,
            r.ts > r.arrived + make_interval(mins => %(future_tolerance_minutes)s) AS future,
-           r.ts IS NOT NULL AND NOT (r.ts >= %(day_start)s::timestamptz
-                                     AND r.ts < %(day_start)s::timestamptz + interval '1 day') AS out_of_day,
+           r.ts IS NOT NULL AND NOT (r.ts >= r.day_start AND r.ts < r.day_start + interval '1 day') AS out_of_day,
            r.arrived,
            NOT (r.event_data IS NULL OR octet_length(r.event_data) < 64 AND btrim(r.event_data) IN ('', 'null'))
                AND NOT coalesce(r.event_data IS JSON OBJECT
@@ -27,25 +28,26 @@ WITH r AS (
                FROM coalesce(CASE WHEN r.event_data IS JSON OBJECT AND pg_input_is_valid(r.event_data, 'jsonb')
                                   THEN r.event_data::jsonb->>'revenue' END, r.extra->>'revenue') AS v)
            ELSE false END AS bad_revenue
-    FROM (SELECT r.*, events.parse_ts(r."timestamp") AS ts, l.loaded_at AS arrived
+    FROM (SELECT r.*, events.parse_ts(r."timestamp") AS ts, l.loaded_at AS arrived,
+                 r.partition_date::timestamp AT TIME ZONE 'UTC' AS day_start
           FROM events.raw_events r JOIN events.loads l ON l.load_id = r.load_id
-          WHERE r.partition_date = %(day)s AND r.load_id = ANY (%(loads)s::bigint[]) OFFSET 0) r
+          WHERE r.load_id BETWEEN %(lo)s AND %(hi)s AND r.load_id = ANY (%(loads)s::bigint[]) OFFSET 0) r
 ),
 placed AS (
     SELECT r.*, coalesce(
-               max(CASE WHEN usable THEN ts END) OVER (PARTITION BY load_id ORDER BY line_no ROWS UNBOUNDED PRECEDING),
-               min(CASE WHEN usable THEN ts END) OVER (PARTITION BY load_id),
-               least(greatest(arrived, %(day_start)s::timestamptz),
-                     %(day_start)s::timestamptz + interval '1 day' - interval '1 second')) AS at
+               max(CASE WHEN usable THEN ts END) OVER (PARTITION BY load_id, day ORDER BY line_no
+                                                       ROWS UNBOUNDED PRECEDING),
+               min(CASE WHEN usable THEN ts END) OVER (PARTITION BY load_id, day),
+               least(greatest(arrived, day_start), day_start + interval '1 day' - interval '1 second')) AS at
     FROM (SELECT r.*, r.ts IS NOT NULL AND NOT r.out_of_day AND NOT r.future AS usable FROM r) r
 ),
 slotted AS (
-    SELECT p.*, least(95, greatest(0, floor(extract(epoch FROM p.at - %(day_start)s::timestamptz) / 900)))::smallint
+    SELECT p.*, least(95, greatest(0, floor(extract(epoch FROM p.at - p.day_start) / 900)))::smallint
                AS bucket
     FROM placed p
 ),
 per_slot AS (
-    SELECT load_id, bucket, count(*) AS rows,
+    SELECT day, load_id, bucket, count(*) AS rows,
            count(DISTINCT client_id) AS active_clients,
            count(*) FILTER (WHERE client_id IS NULL) AS null_client_id,
            count(*) FILTER (WHERE null_ts) AS null_timestamp,
@@ -54,9 +56,9 @@ per_slot AS (
            count(*) FILTER (WHERE unparseable OR future OR out_of_day) AS invalid_timestamp,
            count(*) FILTER (WHERE malformed) AS malformed_json,
            count(*) FILTER (WHERE bad_revenue) AS invalid_revenue
-    FROM slotted GROUP BY 1, 2
+    FROM slotted GROUP BY 1, 2, 3
 )
-SELECT %(day)s::date, load_id, bucket, m.metric, '', m.value
+SELECT day, load_id, bucket, m.metric, '', m.value
 FROM per_slot
 CROSS JOIN LATERAL (VALUES ('rows', rows), ('active_clients', active_clients), ('null_client_id', null_client_id),
                            ('null_timestamp', null_timestamp), ('null_event_name', null_event_name),
@@ -64,11 +66,11 @@ CROSS JOIN LATERAL (VALUES ('rows', rows), ('active_clients', active_clients), (
                            ('malformed_json', malformed_json), ('invalid_revenue', invalid_revenue)) AS m(metric, value)
 WHERE m.value > 0 OR m.metric = 'rows'
 UNION ALL
-SELECT %(day)s::date, load_id, bucket, 'events', event_name, count(*)
+SELECT day, load_id, bucket, 'events', event_name, count(*)
 FROM slotted WHERE event_name = ANY (%(known)s::text[])
-GROUP BY load_id, bucket, event_name
+GROUP BY day, load_id, bucket, event_name
 ON CONFLICT DO NOTHING;
 
 INSERT INTO monitor.intraday_loads (day, load_id)
-SELECT %(day)s::date, unnest(%(loads)s::bigint[])
+SELECT partition_date, load_id FROM events.load_days WHERE load_id = ANY (%(loads)s::bigint[])
 ON CONFLICT DO NOTHING;
