@@ -6,6 +6,7 @@ import datetime as dt
 import statistics
 from typing import ClassVar
 
+from monitor import days
 from monitor.rules import baseline as b
 from .day_metric_expectation import DayMetricExpectation
 
@@ -30,7 +31,8 @@ def silent_stretches(today: dict[int, float], expected: dict[int, float], per_se
 
 
 class ExpectDayToHaveNoSilence(DayMetricExpectation):
-    """Reads ``events_by_hour`` (events per UTC hour with a valid in-day time) of the day
+    """Reads ``events_by_hour`` (events per hour of the day's wall clock in ``timezone``, with a
+    valid in-day time) of the day
     and of its usable recent days; each hour is expected at its median over those days,
     and ``rows`` / ``sessions`` (``segment_metrics``) give how many events a session makes."""
 
@@ -41,10 +43,11 @@ class ExpectDayToHaveNoSilence(DayMetricExpectation):
     min_history: int = 3
     exclude_alerts: bool = True
     accept_after: int = 3
+    timezone: str = "UTC"
 
     success_keys: ClassVar[tuple[str, ...]] = ("metric", "window_days", "check_name", "segment_metrics",
                                                "min_expected_sessions", "min_history", "exclude_alerts",
-                                               "accept_after")
+                                               "accept_after", "timezone")
 
     @classmethod
     def describe(cls, kwargs: dict) -> str:
@@ -57,6 +60,8 @@ class ExpectDayToHaveNoSilence(DayMetricExpectation):
             return b.skipped(day, 0, self.min_history, "silence (no events with a valid time on the day)")
         target_day = dt.date.fromisoformat(day)
         today = {int(h): v for h, v in series["target"].items()}
+        # an hour the clock skips (02:00 the day it springs forward) is no silence
+        today.update({h: 1.0 for h in days.missing_hours(target_day, self.timezone)})
         per_day = {dt.date.fromisoformat(d): {int(h): v for h, v in hours.items()}
                    for d, hours in series["history"].items()}
         usable = b.usable_days({d: sum(h.values()) for d, h in per_day.items()}, series, target_day,
@@ -78,7 +83,8 @@ class ExpectDayToHaveNoSilence(DayMetricExpectation):
         found = silent_stretches(today, expected, per_session, self.min_expected_sessions, level)
         hours = sum(last - first + 1 for first, last, _ in found)
         if found:
-            words = "; ".join(f"no events {first:02d}:00-{last:02d}:59 UTC; those hours usually have {b.fmt(round(usual))}"
+            words = "; ".join(f"no events {first:02d}:00-{last:02d}:59 {days.label(self.timezone)}; those hours "
+                              f"usually have {b.fmt(round(usual))}"
                               for first, last, usual in found)
             message = f"{words} (on {day})" + b.streak_phrase(series, target_day)
         else:

@@ -44,7 +44,7 @@ def expectations(s: Settings) -> list:
         check("sessions_shift", "volume", "warning", shift("sessions", t.sessions_warn_pct, "sessions", counts=True,
                                                                 segment_metrics="seg_sessions")),
         check("silence", "volume", "warning",
-              ExpectDayToHaveNoSilence(min_expected_sessions=t.silence_min_expected_sessions,
+              ExpectDayToHaveNoSilence(min_expected_sessions=t.silence_min_expected_sessions, timezone=s.day.timezone,
                                        window_days=bl.window_days, min_history=bl.min_history_days,
                                        exclude_alerts=bl.exclude_alert_days, accept_after=bl.accept_after_days)),
         check("checkout_without_purchase", "funnel", "critical",

@@ -185,6 +185,20 @@ class Columns(_Strict):
         return out
 
 
+class Day(_Strict):
+    """Whose calendar day a day is (README, "Days and time zones"): the monitor's day D is
+    [D 00:00, D+1 00:00) in this IANA zone, for every source; UTC unless said."""
+
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _known_zone(self):
+        from monitor import days
+
+        days.zone(self.timezone)  # an unknown name is a usage error naming it
+        return self
+
+
 class Intraday(_Strict):
     """Runs within the day (README, "Within the day"): the day so far against the same
     hours of its usual days."""
@@ -229,6 +243,7 @@ class Settings(_Strict):
     bots: Bots = Bots()
     alerting: Alerting = Alerting()
     docs: Docs = Docs()
+    day: Day = Day()
     intraday: Intraday = Intraday()
     secrets: Secrets = Secrets()  # from the environment only (load); never from a file
 

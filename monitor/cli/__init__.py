@@ -54,14 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("init", help="create tables and the GX project (idempotent)")
     load = sub.add_parser("load", help="load one CSV / JSON Lines file")
     load.add_argument("file", type=Path)
-    load.add_argument("--date", help="put every row in this UTC partition day (YYYY-MM-DD)")
+    load.add_argument("--date", help="put every row in this partition day (YYYY-MM-DD; days are day.timezone's)")
     load.add_argument("--force", action="store_true", help="load a file again even if its content was loaded")
     load.add_argument("--replace", action="store_true",
                       help="with --date: atomically replace the rows earlier loads of this file name put in that day")
     for name in ("run", "backfill"):
         cmd = sub.add_parser(name, help="validate one day" if name == "run" else "validate a range of days, oldest first")
         if name == "run":
-            cmd.add_argument("--date", help="the day to validate (default: yesterday, UTC)")
+            cmd.add_argument("--date", help="the day to validate (default: yesterday in day.timezone, UTC unless set)")
             cmd.add_argument("--no-notify", dest="notify", action="store_false",
                              help="store results but send nothing (manual reruns)")
         else:
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--engine", choices=("postgres", "spark"),
                          help="where the day's metrics are computed (default: engine.name in monitor.toml)")
     intraday = sub.add_parser("intraday", help="validate the day so far against the same hours of its usual days")
-    intraday.add_argument("--date", help="the day (default: today, UTC)")
+    intraday.add_argument("--date", help="the day (default: today in day.timezone)")
     intraday.add_argument("--until", help="judge the day from 00:00 up to HH:MM (default: the last complete "
                                           "15 minutes; a past day: all of it)")
     intraday.add_argument("--json", action="store_true", help="the day's JSON summary, plus \"until\"")
@@ -158,6 +158,13 @@ def _error_line(message: str) -> None:
     print(f"{red}error: {message}{reset}", file=sys.stderr)
 
 
+def _today() -> dt.date:
+    """Today in day.timezone: what "yesterday" and "today" mean for the commands."""
+    from monitor import days, settings
+
+    return days.today(settings.load().day.timezone)
+
+
 def _dispatch(args) -> Outcome:
     from monitor import settings
     from monitor.cli import commands
@@ -171,7 +178,7 @@ def _dispatch(args) -> Outcome:
             raise UsageError("--replace needs --date D")
         return commands.load(args.file, parse_date(args.date) if args.date else None, args.force, args.replace)
     if args.command == "run":
-        day = parse_date(args.date) if args.date else dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        day = parse_date(args.date) if args.date else _today() - dt.timedelta(days=1)
         return commands.run_days([day], args.json, args.fail_on, args.renotify, args.notify, args.engine)
     if args.command == "backfill":
         start, end = parse_range(args.start, args.end)
@@ -180,7 +187,7 @@ def _dispatch(args) -> Outcome:
     if args.command == "intraday":
         from monitor.verdict.intraday import parse_until
 
-        day = parse_date(args.date) if args.date else dt.datetime.now(dt.timezone.utc).date()
+        day = parse_date(args.date) if args.date else _today()
         return commands.intraday(day, parse_until(args.until) if args.until else None, args.json, args.notify)
     if args.command == "demo":
         if not 1 <= args.days <= 366:

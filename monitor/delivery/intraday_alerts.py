@@ -81,8 +81,8 @@ def _send_due(eng: sa.Engine, channel: str, result, settings: Settings) -> None:
 def alert_text(result, incidents: list[dict], current: dict) -> tuple[str, list[str]]:
     summary = result.summary
     names = ", ".join(i["check_name"] for i in incidents)
-    subject = f"[CRITICAL] event data {summary.date} so far (until {result.until} UTC): {names}"
-    lines = [f"Event data {summary.date}, 00:00-{result.until} UTC: CRITICAL within the day (run {summary.run_id})."]
+    subject = f"[CRITICAL] event data {summary.date} so far (until {result.until} {result.zone}): {names}"
+    lines = [f"Event data {summary.date}, 00:00-{result.until} {result.zone}: CRITICAL within the day (run {summary.run_id})."]
     for i in incidents:
         now = current.get(i["check_name"])
         message = now.message if now is not None and now.status == "critical" else i["message"]
@@ -98,10 +98,10 @@ def resolved_text(result, incidents: list[dict], current: dict) -> tuple[str, li
     """Worded like the daily all-clear."""
     summary = result.summary
     names = ", ".join(i["check_name"] for i in incidents)
-    subject = f"[RESOLVED] event data {summary.date} so far (until {result.until} UTC): now {summary.status}"
+    subject = f"[RESOLVED] event data {summary.date} so far (until {result.until} {result.zone}): now {summary.status}"
     alerted_by = ", ".join(sorted({i["opened_run"] for i in incidents}))
     lines = [f"Event data {summary.date} is no longer critical within the day: {names} (alerted by run "
-             f"{alerted_by}) cleared in run {summary.run_id} (00:00-{result.until} UTC), verdict {summary.status}."]
+             f"{alerted_by}) cleared in run {summary.run_id} (00:00-{result.until} {result.zone}), verdict {summary.status}."]
     for i in incidents:
         now = current.get(i["check_name"])
         if now is not None:

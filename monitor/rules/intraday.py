@@ -17,6 +17,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from monitor import days
 from monitor.rules import baseline as b
 from monitor.settings import Settings
 
@@ -52,15 +53,21 @@ class DaySoFar:
     today: dict[Key, list[float]]
     history: dict[dt.date, dict[Key, list[float]]]  # earlier days that have counts
     alerted: dict[dt.date, set[str]] = field(default_factory=dict)  # daily checks that alerted per day
+    zone: str = "UTC"  # day.timezone: slots are its wall clock
+    skip: frozenset[int] = frozenset()  # slots the wall clock skips today (02:00 the day it springs forward)
+
+    def _sum(self, series: list[float] | None, start: int, end: int) -> float:
+        if not series:
+            return 0.0
+        return float(sum(v for i, v in enumerate(series[start:end], start) if i not in self.skip))
 
     def total(self, key: Key, start: int = 0, end: int | None = None) -> float:
-        series = self.today.get(key)
-        return float(sum(series[start:self.end if end is None else end])) if series else 0.0
+        return self._sum(self.today.get(key), start, self.end if end is None else end)
 
     def usual(self, key: Key, start: int, end: int, leave_out: frozenset[str], min_days: int) -> dict[dt.date, float]:
-        """Each earlier day's sum over the same slots, without the days whose daily verdict
-        alerted on ``leave_out`` (unless that leaves fewer than ``min_days``)."""
-        every = {d: float(sum(series.get(key, [0.0] * SLOTS)[start:end])) for d, series in self.history.items()}
+        """Each earlier day's sum over the same slots (but those today skips), without the days
+        whose daily verdict alerted on ``leave_out`` (unless that leaves fewer than ``min_days``)."""
+        every = {d: self._sum(series.get(key), start, end) for d, series in self.history.items()}
         kept = {d: v for d, v in every.items() if not (self.alerted.get(d, set()) & leave_out)}
         return kept if len(kept) >= min_days else every
 
@@ -166,7 +173,7 @@ def drop(day: DaySoFar, s: Settings, check: str, category: str, key: Key, label:
     if w is None:
         return _skipped(check, category, severity, label, "insufficient history of the same hours")
     obs, expected = day.total(key, w.start), w.pred.value
-    where = f"{label} {span(w.start, day.end)} UTC: {b.fmt(obs)}"
+    where = f"{label} {span(w.start, day.end)} {day.zone}: {b.fmt(obs)}"
     details = {"baseline": round(expected, 3), "window": span(w.start, day.end), "basis": w.pred.basis}
     if not w.enough:
         return Finding(check, category, severity, "pass", obs, "", f"{where}; {b.fmt(round(expected, 1))} expected "
@@ -231,7 +238,8 @@ def purchases(day: DaySoFar, s: Settings) -> Finding:
         rate = _conversion(day, s)
         by_traffic = chance_of_none(lam, overdispersion(gap_pred))
         by_checkouts = (1.0 - rate) ** checkouts if rate is not None else 1.0
-        stopped = f"{label} stopped at {clock(since)} UTC" if last >= 0 else f"no {label} today since 00:00 UTC"
+        stopped = (f"{label} stopped at {clock(since)} {day.zone}" if last >= 0
+                   else f"no {label} today since 00:00 {day.zone}")
         said = (f"{stopped}: 0 since, {b.fmt(round(lam, 1))} expected by {clock(day.end)} "
                 f"({b.fmt(checkouts)} {ev.checkout})")
         details = {"since": clock(since), "baseline": round(lam, 3), "checkouts": checkouts,
@@ -292,7 +300,7 @@ def silence(day: DaySoFar, s: Settings) -> Finding:
     rows = day.today.get(("rows", ""), [0.0] * SLOTS)
     stretches, start = [], None
     for slot in range(day.end + 1):
-        empty = slot < day.end and rows[slot] == 0
+        empty = slot < day.end and rows[slot] == 0 and slot not in day.skip
         if empty and start is None:
             start = slot
         elif not empty and start is not None:
@@ -308,7 +316,8 @@ def silence(day: DaySoFar, s: Settings) -> Finding:
         if not day.history:
             return _skipped("silence", "volume", "warning", "silence", "insufficient history of the same hours")
         return Finding("silence", "volume", "warning", "pass", 0, "", "no silent stretch so far")
-    words = ", ".join(f"no events {span(a, z)} UTC (usually ~{b.fmt(round(v))} active clients)" for a, z, v in found)
+    words = ", ".join(f"no events {span(a, z)} {day.zone} (usually ~{b.fmt(round(v))} active clients)"
+                      for a, z, v in found)
     return Finding("silence", "volume", "warning", "warning", len(found), "no silent stretch", words,
                    {"stretches": [span(a, z) for a, z, _ in found]})
 
@@ -322,7 +331,7 @@ def none_so_far(day: DaySoFar, s: Settings, check: str, category: str, severity:
         return Finding(check, category, severity, "pass", 0, "= 0", f"{label} = 0 so far")
     share = f"{n / rows * 100:.2f}% of {b.fmt(rows)} rows" if rows else "no rows"
     return Finding(check, category, severity, severity, n, "= 0",
-                   f"{label} = {b.fmt(n)} so far today ({share}), the first in {span(first, first + 1)} UTC, "
+                   f"{label} = {b.fmt(n)} so far today ({share}), the first in {span(first, first + 1)} {day.zone}, "
                    "expected 0", {"first": clock(first)})
 
 
@@ -357,7 +366,7 @@ def rate(day: DaySoFar, s: Settings, check: str, severity: str, label: str) -> F
         if day.total(rows_key, start) >= s.intraday.min_rows or start == 0:
             break
     k, n = day.total(key, start), day.total(rows_key, start)
-    where = f"{label} {span(start, day.end)} UTC = {b.fmt(k)} of {b.fmt(n)} rows"
+    where = f"{label} {span(start, day.end)} {day.zone} = {b.fmt(k)} of {b.fmt(n)} rows"
     leave_out = frozenset({check})
     bad = day.usual(key, start, day.end, leave_out, s.baseline.min_history_days)
     rows = day.usual(rows_key, start, day.end, leave_out, s.baseline.min_history_days)
@@ -382,16 +391,19 @@ def rate(day: DaySoFar, s: Settings, check: str, severity: str, label: str) -> F
 def freshness(day_start: dt.datetime, until: dt.datetime, data_end: dt.datetime | None,
               latest_load: dt.datetime | None, s: Settings) -> Finding:
     """No new rows for longer than ``intraday.max_lag_minutes``: the feed may have stopped."""
+    tz = days.zone(s.day.timezone)
     if latest_load is None:
         lag = (until - day_start).total_seconds() / 60
         status = "warning" if lag > s.intraday.max_lag_minutes else "pass"
         return Finding("freshness", "volume", "warning", status, None, "rows of the day",
-                       f"no rows loaded for {day_start.date()} so far ({b.fmt(round(lag))} min into the day)")
+                       f"no rows loaded for {day_start.astimezone(tz).date()} so far "
+                       f"({b.fmt(round(lag))} min into the day)")
     end = max(data_end or day_start, min(latest_load, until))
     lag = max(0.0, (until - end).total_seconds() / 60)
     status = "warning" if lag > s.intraday.max_lag_minutes else "pass"
-    said = f"the rows reach {data_end.strftime('%H:%M') if data_end else 'no time of the day'}, " \
-           f"the latest load arrived {latest_load.strftime('%Y-%m-%d %H:%M')} UTC"
+    reach = data_end.astimezone(tz).strftime("%H:%M") if data_end else "no time of the day"
+    said = (f"the rows reach {reach}, the latest load arrived "
+            f"{latest_load.astimezone(tz).strftime('%Y-%m-%d %H:%M')} {days.label(s.day.timezone)}")
     return Finding("freshness", "volume", "warning", status, round(lag), f"<= {s.intraday.max_lag_minutes} min",
                    f"{said}: {b.fmt(round(lag))} min without new rows" if status != "pass" else said)
 

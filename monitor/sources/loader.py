@@ -25,6 +25,7 @@ import psycopg2
 import sqlalchemy as sa
 from psycopg2 import sql
 
+from monitor import days as days_
 from monitor.store import user_agents
 from monitor.errors import UsageError
 from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
@@ -184,12 +185,8 @@ def _csv_header(path: Path) -> list[str]:
 def _partition_expr(requested: dt.date | None) -> str:
     if requested:
         return "%(requested)s"
-    # each row to its timestamp's UTC day; rows without a usable one to the load's day
-    return "coalesce((events.parse_ts(s.\"timestamp\") AT TIME ZONE 'UTC')::date, %(today)s)"
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    # each row to its timestamp's day in day.timezone; rows without a usable one to the load's day
+    return "coalesce((events.parse_ts(s.\"timestamp\") AT TIME ZONE %(tz)s)::date, %(today)s)"
 
 
 def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date | None,
@@ -266,7 +263,7 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         else:
             if "event_data" in columns or "user_agent" in columns:
                 user_agents.learn_user_agents(cur, "stage", flat="user_agent" in columns)
-            days = _insert_staged(cur, requested, load_id)
+            days = _insert_staged(cur, requested, load_id, settings.day.timezone)
         rows = sum(days.values())
         cur.execute("UPDATE events.loads SET row_count = %s, invalid_encoding_rows = %s WHERE load_id = %s",
                     (rows, bad_bytes, load_id))
@@ -329,7 +326,7 @@ def _copy_direct(cur, path: Path, columns: list[str], load_id: int, day: dt.date
     return _copy(cur, copy.format(_idents(columns)).as_string(cur), path)
 
 
-def _insert_staged(cur, requested: dt.date | None, load_id: int) -> dict:
+def _insert_staged(cur, requested: dt.date | None, load_id: int, tz: str) -> dict:
     """Move the reshaped stage into raw_events; rows per day. A load of no rows still
     counts for its day (or the load's day), so the day's schema checks see its columns."""
     cur.execute(
@@ -343,11 +340,11 @@ def _insert_staged(cur, requested: dt.date | None, load_id: int) -> dict:
             INSERT INTO events.load_days (load_id, partition_date, row_count)
             SELECT %(load_id)s, partition_date, count(*) FROM ins GROUP BY 2
             RETURNING partition_date, row_count""",
-        {"requested": requested, "load_id": load_id, "today": _today()},
+        {"requested": requested, "load_id": load_id, "today": days_.today(tz), "tz": tz},
     )
     days = dict(cur.fetchall())
     if not days:
-        day = requested or _today()
+        day = requested or days_.today(tz)
         cur.execute("INSERT INTO events.load_days (load_id, partition_date, row_count) VALUES (%s, %s, 0)",
                     (load_id, day))
         days = {day: 0}

@@ -15,6 +15,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from monitor import days
 from monitor.delivery import intraday_alerts
 from monitor.engines import postgres as postgres_engine
 from monitor.errors import UsageError
@@ -35,6 +36,7 @@ class IntradaySummary:
     summary: DaySummary
     until: str
     asked: str
+    zone: str = "UTC"  # day.timezone, whose wall clock ``until`` is
 
     def to_json(self) -> dict:
         return {**self.summary.to_json(), "until": self.until}
@@ -58,14 +60,14 @@ def parse_until(text: str) -> int:
     return value
 
 
-def default_until(day: dt.date, now: dt.datetime) -> int:
-    """Today: the last complete 15 minutes; an earlier day: all of it."""
-    today = now.astimezone(dt.timezone.utc).date()
-    if day > today:
-        raise UsageError(f"--date {day} has not begun yet (today is {today} UTC)")
-    if day < today:
+def default_until(day: dt.date, now: dt.datetime, zone: str = "UTC") -> int:
+    """Today: the last complete 15 minutes of its wall clock; an earlier day: all of it."""
+    local = now.astimezone(days.zone(zone))
+    if day > local.date():
+        raise UsageError(f"--date {day} has not begun yet (today is {local.date()} in {zone})")
+    if day < local.date():
         return 24 * 60
-    minutes = now.hour * 60 + now.minute
+    minutes = local.hour * 60 + local.minute
     return minutes - minutes % rules.SLOT_MINUTES
 
 
@@ -76,7 +78,8 @@ def _clock(minutes: int) -> str:
 def run_intraday(day: dt.date, until_minutes: int | None, settings: Settings, send: bool = True) -> IntradaySummary:
     eng = database.engine()
     now = dt.datetime.now(dt.timezone.utc)
-    asked = default_until(day, now) if until_minutes is None else until_minutes
+    zone = settings.day.timezone
+    asked = default_until(day, now, zone) if until_minutes is None else until_minutes
     lock = _IntradayLock(eng, day)
     lock.acquire()
     try:
@@ -86,18 +89,20 @@ def run_intraday(day: dt.date, until_minutes: int | None, settings: Settings, se
             series = store.slot_series(conn, [day, *history])
             alerted = store.day_verdict_alerts(conn, history)
             loads = store.loads_of(conn, day)
-        day_start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
         today = series.get(day, {})
-        end, data_end = _judged_end(today, asked // rules.SLOT_MINUTES, loads, day_start)
-        so_far = rules.DaySoFar(day, end, today, {d: v for d, v in series.items() if d != day}, alerted)
+        end, data_end = _judged_end(today, asked // rules.SLOT_MINUTES, loads, day, zone)
+        skip = frozenset(slot for hour in days.missing_hours(day, zone)
+                         for slot in range(hour * rules.HOUR, (hour + 1) * rules.HOUR))
+        so_far = rules.DaySoFar(day, end, today, {d: v for d, v in series.items() if d != day}, alerted,
+                                days.label(zone), skip)
         findings = rules.judge(so_far, settings)
         latest_load = loads[-1][1] if loads else None
-        findings.append(rules.freshness(day_start, day_start + dt.timedelta(minutes=asked), data_end,
+        findings.append(rules.freshness(days.start(day, zone), days.at(day, asked, zone), data_end,
                                         latest_load, settings))
         run_id = f"{day.isoformat()}@{_clock(asked).replace(':', '')}-{uuid.uuid4().hex[:8]}"
         summary = DaySummary(date=day.isoformat(), run_id=run_id, run_time=now,
                              results=tuple(_result(f) for f in findings))
-        result = IntradaySummary(summary, _clock(end * rules.SLOT_MINUTES), _clock(asked))
+        result = IntradaySummary(summary, _clock(end * rules.SLOT_MINUTES), _clock(asked), days.label(zone))
         with eng.begin() as conn:
             store.store_run(conn, summary, result.until, result.asked)
         intraday_alerts.deliver(eng, result, settings, send)
@@ -127,17 +132,18 @@ def _count_new_loads(eng: sa.Engine, days: list[dt.date], settings: Settings) ->
             log.info("intraday: counted %d load(s) of %s", len(loads), d)
 
 
-def _judged_end(today: dict, asked_slot: int, loads: list, day_start: dt.datetime) -> tuple[int, dt.datetime | None]:
+def _judged_end(today: dict, asked_slot: int, loads: list, day: dt.date, zone: str
+                ) -> tuple[int, dt.datetime | None]:
     """How far the day can be judged: up to what was asked, except the slots after the
     last rows when no load has arrived since they began (the next file is late, or
     still on its way: not yet a silence). Returns (end slot, where the rows end)."""
     rows = today.get(("rows", ""), [0.0] * store.SLOTS)
     last = max((i for i in range(asked_slot) if rows[i] > 0), default=-1)
-    data_end = day_start + dt.timedelta(minutes=(last + 1) * rules.SLOT_MINUTES) if last >= 0 else None
+    data_end = days.at(day, (last + 1) * rules.SLOT_MINUTES, zone) if last >= 0 else None
     if not loads:
         return 0, None
     latest = loads[-1][1]
-    reached = data_end or day_start
+    reached = data_end or days.start(day, zone)
     if latest < reached + dt.timedelta(minutes=rules.SLOT_MINUTES):
         return min(asked_slot, last + 1), data_end
     return asked_slot, data_end

@@ -47,7 +47,8 @@ def event_params(settings: Settings) -> dict:
     return {"known": list(ev.known), "required": list(INPUT_COLUMNS), "fields": list(FIELD_COLUMNS),
             "ev_page_view": ev.page_view,
             "ev_add_to_cart": ev.add_to_cart, "ev_checkout": ev.checkout, "ev_purchase": ev.purchase,
-            "bot_hits_per_minute": settings.bots.max_hits_per_minute, "bot_minutes": settings.bots.fast_minutes}
+            "bot_hits_per_minute": settings.bots.max_hits_per_minute, "bot_minutes": settings.bots.fast_minutes,
+            "tz": settings.day.timezone}
 
 
 def with_flat_fields(text: str) -> str:
@@ -113,7 +114,7 @@ def count_slots(conn: sa.Connection, loads: list[int], settings: Settings) -> No
         cursor.execute(_sql("intraday_counts.sql"), {
             "loads": run, "lo": run[0], "hi": run[-1], "known": list(settings.events.known),
             "ev_purchase": settings.events.purchase,
-            "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes})
+            "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes, "tz": settings.day.timezone})
 
 
 def _consecutive(ids: list[int]) -> list[list[int]]:

@@ -1,7 +1,7 @@
 -- One set-based pass over one day's partition: every metric the checks read.
 -- Parameters: day, known (text[]), required (text[]), fields (text[]: payload keys a
 -- flattened export carries as columns), the funnel's event names (ev_page_view,
--- ev_add_to_cart, ev_checkout, ev_purchase), gap_seconds, future_tolerance_minutes.
+-- ev_add_to_cart, ev_checkout, ev_purchase), gap_seconds, future_tolerance_minutes, tz (day.timezone).
 -- Output: (metric, dimension, value) rows; NULL values (e.g. a rate with no
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
@@ -29,7 +29,7 @@ WITH ev AS MATERIALIZED (
            -- "future" is judged against when the row arrived (its load's time), not the run's clock:
            -- a rerun of an old day gives the same counts, and a clock running fast is caught
            (r.ts > r.arrived + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
-           (r.ts IS NOT NULL AND (r.ts AT TIME ZONE 'UTC')::date <> %(day)s::date) AS out_of_day
+           (r.ts IS NOT NULL AND (r.ts AT TIME ZONE %(tz)s)::date <> %(day)s::date) AS out_of_day
     FROM (SELECT r.*, coalesce(r.data->>'page_url', r.x->>'page_url') AS page_url,
                  coalesce(r.data->>'referrer', r.x->>'referrer') AS referrer,
                  coalesce(r.data->>'utm_source', r.x->>'utm_source') AS utm_source,
@@ -115,8 +115,8 @@ orders AS (
     FROM ev WHERE order_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
 ),
 hours AS (
-    -- events per UTC hour of the day (rows with a valid in-day time): what the silence check reads
-    SELECT extract(hour FROM ts AT TIME ZONE 'UTC')::int AS hour, count(*) AS n
+    -- events per hour of the day's wall clock (rows with a valid in-day time): what the silence check reads
+    SELECT extract(hour FROM ts AT TIME ZONE %(tz)s)::int AS hour, count(*) AS n
     FROM ev WHERE ts IS NOT NULL AND NOT out_of_day GROUP BY 1
 ),
 duplicates AS (

@@ -7,16 +7,16 @@
 -- (a null timestamp at 10:20 counts at 10:20), else of the file's first usable time.
 -- The field definitions are day_metrics.sql's.
 -- Parameters: loads (bigint[]: consecutive ids, lo..hi), known (text[]), ev_purchase,
--- future_tolerance_minutes.
+-- future_tolerance_minutes, tz (day.timezone: slots are its wall clock).
 INSERT INTO monitor.intraday_counts (day, load_id, bucket, metric, dimension, value)
 WITH r AS (
-    SELECT r.partition_date AS day, r.day_start, r.load_id, r.line_no,
+    SELECT r.partition_date AS day, r.day_start, r.day_end, r.load_id, r.line_no,
            nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,
            nullif(btrim(r.event_name), '') AS event_name,
            coalesce(btrim(r."timestamp"), '') = '' AS null_ts,
            r.ts, r.ts IS NULL AND coalesce(btrim(r."timestamp"), '') <> '' AS unparseable,
            r.ts > r.arrived + make_interval(mins => %(future_tolerance_minutes)s) AS future,
-           r.ts IS NOT NULL AND NOT (r.ts >= r.day_start AND r.ts < r.day_start + interval '1 day') AS out_of_day,
+           r.ts IS NOT NULL AND (r.ts AT TIME ZONE %(tz)s)::date <> r.partition_date AS out_of_day,
            r.arrived,
            NOT (r.event_data IS NULL OR octet_length(r.event_data) < 64 AND btrim(r.event_data) IN ('', 'null'))
                AND NOT coalesce(r.event_data IS JSON OBJECT
@@ -29,7 +29,8 @@ WITH r AS (
                                   THEN r.event_data::jsonb->>'revenue' END, r.extra->>'revenue') AS v)
            ELSE false END AS bad_revenue
     FROM (SELECT r.*, events.parse_ts(r."timestamp") AS ts, l.loaded_at AS arrived,
-                 r.partition_date::timestamp AT TIME ZONE 'UTC' AS day_start
+                 r.partition_date::timestamp AT TIME ZONE %(tz)s AS day_start,
+                 (r.partition_date + 1)::timestamp AT TIME ZONE %(tz)s AS day_end
           FROM events.raw_events r JOIN events.loads l ON l.load_id = r.load_id
           WHERE r.load_id BETWEEN %(lo)s AND %(hi)s AND r.load_id = ANY (%(loads)s::bigint[]) OFFSET 0) r
 ),
@@ -38,12 +39,13 @@ placed AS (
                max(CASE WHEN usable THEN ts END) OVER (PARTITION BY load_id, day ORDER BY line_no
                                                        ROWS UNBOUNDED PRECEDING),
                min(CASE WHEN usable THEN ts END) OVER (PARTITION BY load_id, day),
-               least(greatest(arrived, day_start), day_start + interval '1 day' - interval '1 second')) AS at
+               least(greatest(arrived, day_start), day_end - interval '1 second')) AS at
     FROM (SELECT r.*, r.ts IS NOT NULL AND NOT r.out_of_day AND NOT r.future AS usable FROM r) r
 ),
 slotted AS (
-    SELECT p.*, least(95, greatest(0, floor(extract(epoch FROM p.at - p.day_start) / 900)))::smallint
-               AS bucket
+    -- the slot of the day's wall clock (day.timezone): 02:00-02:59 is slots 8-11 whatever the offset
+    SELECT p.*, (extract(hour FROM p.at AT TIME ZONE %(tz)s) * 4
+                 + floor(extract(minute FROM p.at AT TIME ZONE %(tz)s) / 15))::smallint AS bucket
     FROM placed p
 ),
 per_slot AS (

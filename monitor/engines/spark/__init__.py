@@ -54,6 +54,8 @@ def session(settings: Settings):
     except Exception as exc:
         raise InfrastructureError(f"Spark did not start ({master}): {_first_line(exc)}") from None
     spark.sparkContext.setLogLevel("ERROR")
+    # the day's wall clock (day.timezone): to_date and hour read timestamps in the session's zone
+    spark.conf.set("spark.sql.session.timeZone", settings.day.timezone)
     return spark
 
 
