@@ -270,7 +270,8 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         # unsummarised BRIN ranges match every day: summarise the new ones before any run reads them
         cur.execute("SELECT brin_summarize_new_values('events.raw_events_day_brin'),"
                     " brin_summarize_new_values('events.raw_events_load_brin')")
-        _refresh_statistics(cur, rows)
+        # no ANALYZE here (a quarter of a young table's load time): the day's run samples
+        # the table when the planner's estimate of its day is far off (engines.postgres)
         raw.commit()
     except BaseException:
         raw.rollback()
@@ -300,18 +301,6 @@ def _drop_replaced(cur, replaced: list[int], day: dt.date, load_id: int) -> None
                 " AND NOT EXISTS (SELECT 1 FROM events.load_days d WHERE d.load_id = loads.load_id)",
                 (load_id, replaced))
     log.info("replacing load(s) %s in %s", ", ".join(map(str, replaced)), day)
-
-
-def _refresh_statistics(cur, rows: int) -> None:
-    """ANALYZE when this load is a large part of the table, so the next metrics pass plans with it.
-
-    Sampling the table costs the same for every load; after a small one the
-    statistics still describe a day well (estimates scale with table size).
-    """
-    cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'events.raw_events'::regclass")
-    known = cur.fetchone()[0]
-    if known < 0 or rows > 0.2 * known:
-        cur.execute("ANALYZE events.raw_events")
 
 
 def _idents(names) -> sql.Composable:
