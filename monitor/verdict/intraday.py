@@ -117,11 +117,11 @@ class _IntradayLock(DayLock):
     key = "monitor.intraday"
 
 
-def _count_new_loads(eng: sa.Engine, days: list[dt.date], settings: Settings) -> None:
+def _count_new_loads(eng: sa.Engine, dates: list[dt.date], settings: Settings) -> None:
     """Count the loads of these days no run has counted yet, a day's loads per transaction
     (work done stays done; a load that feeds several days is counted for all of them at once)."""
     with eng.connect() as conn:
-        pending = store.pending_loads(conn, days)
+        pending = store.pending_loads(conn, dates)
     done: set[int] = set()
     for d in sorted(pending, reverse=True):  # the watched day first
         loads = [i for i in pending[d] if i not in done]
