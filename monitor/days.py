@@ -13,6 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.errors import UsageError
 
+# intraday runs count and judge a day in slots of its wall clock (slot 0 = 00:00-00:14)
+SLOT_MINUTES = 15
+SLOTS = 24 * 60 // SLOT_MINUTES
+
 
 @functools.cache
 def zone(name: str) -> ZoneInfo:

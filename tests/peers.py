@@ -86,3 +86,11 @@ class Mailbox:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+def mail_env(monkeypatch, port: int, recipients: str = "data-team@shop.example,oncall@shop.example") -> None:
+    """Point the monitor's email alerts at the Mailbox on ``port``."""
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("ALERT_EMAIL_FROM", "monitor@shop.example")
+    monkeypatch.setenv("ALERT_EMAIL_TO", recipients)

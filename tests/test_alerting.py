@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from monitor import database, gx_project, pipeline, settings
 from tests.conftest import INCIDENT_DAY, load_day
-from tests.peers import Mailbox, Webhook, closed_port_url, free_port
+from tests.peers import Mailbox, Webhook, closed_port_url, free_port, mail_env
 
 SMTP_PASSWORD = "smtp-pa55-word"
 DB_PASSWORD = "db-pa55-word"
@@ -42,17 +42,11 @@ def _rows(sql: str):
         return conn.execute(sa.text(sql)).all()
 
 
-def _mail_env(monkeypatch, port: int):
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    monkeypatch.setenv("ALERT_EMAIL_FROM", "monitor@shop.example")
-    monkeypatch.setenv("ALERT_EMAIL_TO", "data-team@shop.example,oncall@shop.example")
-
 
 def test_zero_purchase_day_notifies_once_with_numbers(zero_purchase_day, fast_alerting, monkeypatch):
     with Webhook() as hook, Mailbox() as mail:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
-        _mail_env(monkeypatch, mail.port)
+        mail_env(monkeypatch, mail.port)
         summary = pipeline.run_day(zero_purchase_day, fast_alerting)
         assert summary.status == "critical"
         assert len(hook.posts) == 1 and len(mail.messages) == 1
@@ -111,7 +105,7 @@ def test_dead_webhook_keeps_verdict_and_results(peer, zero_purchase_day, fast_al
 
 
 def test_bad_smtp_address_is_recorded_not_raised(zero_purchase_day, fast_alerting, monkeypatch):
-    _mail_env(monkeypatch, free_port())
+    mail_env(monkeypatch, free_port())
     summary = pipeline.run_day(zero_purchase_day, fast_alerting)
     assert summary.status == "critical"
     assert _rows("SELECT channel, status, attempts FROM monitor.notifications") == [("email", "failed", 3)]
@@ -125,7 +119,7 @@ def test_secrets_never_written(zero_purchase_day, fast_alerting, monkeypatch, ca
     database.use(make_url(database.database_url()).set(password=DB_PASSWORD).render_as_string(hide_password=False))
     with Webhook(status=500) as hook, Mailbox() as mail:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
-        _mail_env(monkeypatch, mail.port)
+        mail_env(monkeypatch, mail.port)
         monkeypatch.setenv("SMTP_USER", "monitor")
         monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
         pipeline.run_day(zero_purchase_day, fast_alerting)
@@ -196,7 +190,7 @@ def test_demo_days_each_notify_once(db, tmp_path, fast_alerting, monkeypatch):
         load_day(tmp_path, day, ("zero_purchase",), seed=day.day)
     with Webhook() as hook, Mailbox() as mail:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
-        _mail_env(monkeypatch, mail.port)
+        mail_env(monkeypatch, mail.port)
         runs = [pipeline.run_day(day, fast_alerting) for day in days]
         for day in days:  # a rerun of every day sends nothing new
             pipeline.run_day(day, fast_alerting)
@@ -225,7 +219,7 @@ def test_only_transient_webhook_failures_are_retried(status, attempts, zero_purc
 
 def test_refused_smtp_login_is_not_retried(zero_purchase_day, fast_alerting, monkeypatch):
     with Mailbox() as mail:  # offers no AUTH: a login can only fail, the same way every time
-        _mail_env(monkeypatch, mail.port)
+        mail_env(monkeypatch, mail.port)
         monkeypatch.setenv("SMTP_USER", "monitor")
         monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
         pipeline.run_day(zero_purchase_day, fast_alerting)

@@ -17,7 +17,7 @@ from monitor.cli import main
 from monitor.store import intraday as store
 from monitor.verdict.intraday import _count_new_loads, run_intraday
 from tests.conftest import create_database, drop_database
-from tests.peers import Mailbox, Webhook
+from tests.peers import Mailbox, Webhook, mail_env
 
 HISTORY_START = dt.date(2026, 8, 3)  # a Monday
 HISTORY_DAYS = 21  # three weeks
@@ -104,12 +104,6 @@ def _check(result, name: str):
     return next(r for r in result.summary.results if r.check == name)
 
 
-def _mail_env(monkeypatch, port: int):
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    monkeypatch.setenv("ALERT_EMAIL_FROM", "monitor@shop.example")
-    monkeypatch.setenv("ALERT_EMAIL_TO", "data-team@shop.example")
-
 
 def test_purchases_stopping_at_nine_pages_once_by_eleven_and_clears_once(shop, use_database, quick_config, tmp_path,
                                                                           monkeypatch):
@@ -117,7 +111,7 @@ def test_purchases_stopping_at_nine_pages_once_by_eleven_and_clears_once(shop, u
     rows = _purchases_stop(_day_rows(6000, seed=41), 9, 13)  # purchases come back at 13:00
     with Webhook() as hook, Mailbox() as mail:
         monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
-        _mail_env(monkeypatch, mail.port)
+        mail_env(monkeypatch, mail.port, "data-team@shop.example")
         s = settings.load()
         runs = _hourly(tmp_path, rows, s, hours=range(16))
         slack, mails = list(hook.posts), list(mail.messages)

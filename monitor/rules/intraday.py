@@ -18,12 +18,11 @@ import math
 from dataclasses import dataclass, field
 
 from monitor import days
+from monitor.days import SLOT_MINUTES, SLOTS
 from monitor.rules import baseline as b
 from monitor.settings import Settings
 
-SLOT_MINUTES = 15
 HOUR = 60 // SLOT_MINUTES
-SLOTS = 24 * HOUR
 
 Key = tuple[str, str]  # (metric, dimension) of monitor.intraday_counts
 

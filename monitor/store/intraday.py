@@ -9,8 +9,7 @@ import json
 
 import sqlalchemy as sa
 
-SLOT_MINUTES = 15
-SLOTS = 24 * 60 // SLOT_MINUTES
+from monitor.days import SLOTS
 
 
 def pending_loads(conn: sa.Connection, days: list[dt.date]) -> dict[dt.date, list[int]]:

@@ -137,7 +137,7 @@ def _judged_end(today: dict, asked_slot: int, loads: list, day: dt.date, zone: s
     """How far the day can be judged: up to what was asked, except the slots after the
     last rows when no load has arrived since they began (the next file is late, or
     still on its way: not yet a silence). Returns (end slot, where the rows end)."""
-    rows = today.get(("rows", ""), [0.0] * store.SLOTS)
+    rows = today.get(("rows", ""), [0.0] * days.SLOTS)
     last = max((i for i in range(asked_slot) if rows[i] > 0), default=-1)
     data_end = days.at(day, (last + 1) * rules.SLOT_MINUTES, zone) if last >= 0 else None
     if not loads:
