@@ -49,7 +49,7 @@ def segment_metric_names(spec: str | None) -> list[str]:
 def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
     """``{"day", "target": {dim: v}, "history": {day: {dim: v}}, "recent": {...},
     "verdicts": {day: {"status", "direction"}}, "accepted": [day], "segments": {metric: {"target", "history"}},
-    "counts": {day: n}, "samples": [{"file", "line", "value"}]}``.
+    "counts": {day: n}, "samples": [{"file", "line", "value"} or {"row_id", "value"}]}``.
 
     ``history`` holds every earlier day within ``history_days`` (which of them
     may serve as baseline is the expectation's call), ``recent`` the last
@@ -91,9 +91,11 @@ def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
             (seg["target"] if is_target else seg["history"].setdefault(iso, {}))[row_dimension] = v
     if kw.get("check_name"):
         params = {"c": kw["check_name"], "o": oldest, "t": target_day}
-        series["samples"] = [{"file": f, "line": int(n), "value": v} for f, n, v in execute(sa.text(
-            """SELECT file, line, value FROM monitor.day_samples WHERE day = :t AND check_name = :c
-               ORDER BY file, line""").bindparams(t=target_day, c=kw["check_name"])).fetchall()]
+        series["samples"] = [
+            {"row_id": r, "value": v} if r is not None else {"file": f, "line": int(n), "value": v}
+            for f, n, r, v in execute(sa.text(
+                """SELECT file, line, row_id, value FROM monitor.day_samples WHERE day = :t AND check_name = :c
+                   ORDER BY file, line, row_id""").bindparams(t=target_day, c=kw["check_name"])).fetchall()]
         for d, status, direction in execute(sa.text(
                 """SELECT data_date, status, details->>'direction' FROM monitor.latest_results
                    WHERE check_name = :c AND data_date >= :o AND data_date < :t""").bindparams(**params)).fetchall():

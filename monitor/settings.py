@@ -154,10 +154,15 @@ class Columns(_Strict):
     price: str | None = None
     quantity: str | None = None
     cart_value: str | None = None
+    # in place only (README, "Monitor your own table"): what names a row in samples, the
+    # column a pipeline stamps when it writes a row, and a date column the day is read by
+    row_id: str | None = None
+    loaded_at: str | None = None
+    partition_date: str | None = None
 
     @model_validator(mode="after")
     def _one_name_each(self):
-        feed = [v for v in self.mapping.values()]
+        feed = [v for v in self.mapping.values() if v]
         dupes = sorted({v for v in feed if feed.count(v) > 1})
         if dupes:
             raise ValueError(f"feed column(s) mapped twice: {', '.join(dupes)}")
@@ -166,7 +171,18 @@ class Columns(_Strict):
     @property
     def mapping(self) -> dict[str, str]:
         """contract name -> the feed's column, for the names that differ."""
-        return {k: v for k, v in self.model_dump().items() if v and v != k}
+        return {k: v for k, v in self.model_dump().items() if v and v != k and k not in IN_PLACE_ONLY}
+
+    @property
+    def absent(self) -> frozenset[str]:
+        """Contract names mapped to "": the feed has no such column (a Snowplow table has
+        no event_data), so it is not a missing column."""
+        return frozenset(k for k, v in self.model_dump().items() if v == "")
+
+    def feed_name(self, contract: str) -> str | None:
+        """The feed's name of a contract column (None: declared absent)."""
+        value = getattr(self, contract)
+        return None if value == "" else (value or contract)
 
     def rename(self, names) -> list[str]:
         """The feed's column names as contract names (a mapped column takes its contract name;
@@ -183,6 +199,22 @@ class Columns(_Strict):
             else:
                 out.append(n)
         return out
+
+
+IN_PLACE_ONLY = ("row_id", "loaded_at", "partition_date")
+
+
+class Source(_Strict):
+    """Where a day's rows come from (README, "Monitor your own table"): unset, the loader's
+    own table; ``relation``, a table or view the team's pipeline writes, read in place."""
+
+    relation: str | None = Field(None, min_length=1)  # schema.table, or a view
+    purchases: str | None = Field(None, min_length=1)  # a table of purchase rows, joined on [columns] row_id
+    preset: Literal["snowplow", "segment", "ga4", "shopify"] | None = None
+
+    @property
+    def in_place(self) -> bool:
+        return self.relation is not None
 
 
 class Day(_Strict):
@@ -233,6 +265,7 @@ class Secrets(_Strict):
 
 
 class Settings(_Strict):
+    source: Source = Source()
     engine: Engine = Engine()
     spark: Spark = Spark()
     events: EventNames = EventNames()
@@ -246,6 +279,18 @@ class Settings(_Strict):
     day: Day = Day()
     intraday: Intraday = Intraday()
     secrets: Secrets = Secrets()  # from the environment only (load); never from a file
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, data):
+        """``[source] preset``: a known schema's relation, columns and event names, under
+        whatever the file says itself."""
+        preset = ((data or {}).get("source") or {}).get("preset") if isinstance(data, dict) else None
+        if not preset:
+            return data
+        from monitor.sources import presets
+
+        return presets.apply(preset, data)
 
 
 def config_path() -> Path:

@@ -45,6 +45,9 @@ def load(path: Path, day: dt.date | None, force: bool, replace: bool = False) ->
     from monitor.sources import loader
 
     s = settings.load()
+    if s.source.in_place:
+        raise UsageError(f"source.relation is set: the monitor reads {s.source.relation} in place, so a loaded "
+                         "file would never be read (unset [source] relation to load files)")
     eng = database.engine()
     schema.check_schema(eng)
     report = loader.load_file(eng, s, path, day, force, replace)
@@ -101,6 +104,9 @@ def intraday(day: dt.date, until: int | None, as_json: bool, send: bool) -> Outc
     from monitor.verdict.intraday import run_intraday
 
     s = settings.load()
+    if s.source.in_place:
+        raise UsageError(f"intraday counts loaded files as they arrive; {s.source.relation} is read in place, "
+                         "and its days are judged by the daily run")
     eng = database.engine()
     schema.check_schema(eng)
     result = run_intraday(day, until, s, send=send)
@@ -142,7 +148,8 @@ def status(day: dt.date | None, as_json: bool) -> Outcome:
             acceptances.setdefault(d, []).append({"check": check or "*", "by": by or "runner.py accept",
                                                   "at": at.isoformat(timespec="seconds")})
         intraday = _intraday_timeline(conn, rows, day)
-    days = [_status_entry(r, accepted.get(r.day), acceptances.get(r.day)) for r in rows]
+        stale = _changed_in_place(conn, rows)
+    days = [_status_entry(r, accepted.get(r.day), acceptances.get(r.day), stale.get(r.day)) for r in rows]
     for entry in days:  # README, "Within the day": shown, never part of the gate
         runs = intraday.get(dt.date.fromisoformat(entry["date"]))
         if runs:
@@ -176,12 +183,39 @@ def _intraday_timeline(conn, rows, day: dt.date | None) -> dict:
             for d, runs in intraday_store.timeline(conn, first, last).items()}
 
 
-def _status_entry(r, accepted: list[str] | None = None, acceptances: list[dict] | None = None) -> dict:
+def _changed_in_place(conn, rows) -> dict[dt.date, str]:
+    """In place, no load says that a day changed: the day's fingerprint now against the one
+    its latest run recorded (rows added, changed or removed since make it stale)."""
+    s = settings.load()
+    if not s.source.in_place:
+        return {}
+    from monitor import sources
+
+    source = sources.source_for(s)
+    recorded = dict(conn.execute(sa.text(
+        "SELECT day, fingerprint FROM monitor.latest_runs WHERE day = ANY (:d)"), {"d": [r.day for r in rows]}).all())
+    cursor = conn.connection.cursor()
+    out = {}
+    for r in rows:
+        if not r.has_verdict:
+            continue
+        then, now = recorded.get(r.day), source.fingerprint(cursor, r.day)
+        if then != now:
+            counts = f" ({(then or '?').split('/')[0]} rows then, {now.split('/')[0]} now)"
+            out[r.day] = (f"stale: the day's rows in {source.label} were added, changed or removed after its "
+                          f"latest run{counts}; run it again")
+    return out
+
+
+def _status_entry(r, accepted: list[str] | None = None, acceptances: list[dict] | None = None,
+                  changed: str | None = None) -> dict:
     """One day's entry of monitor.day_gate; ``reason`` is there exactly when the gate is closed."""
     entry = {"date": str(r.day), "rows": int(r.rows), "loads": int(r.loads),
              "latest": {"status": r.status, "run_id": r.run_id, "alerts": r.alerts} if r.has_verdict else None,
-             "stale": bool(r.stale)}
-    if r.reason:
+             "stale": bool(r.stale) or changed is not None}
+    if changed and not r.stale:
+        entry["reason"] = changed
+    elif r.reason:
         entry["reason"] = r.reason
     if accepted:  # `runner.py accept`: this day's level is the new normal for these checks (* = all)
         entry["accepted"] = accepted
@@ -268,20 +302,22 @@ def backtest(start: dt.date, end: dt.date, as_json: bool) -> Outcome:
 
 
 def show(day: dt.date, check: str, as_json: bool) -> Outcome:
-    """The offending rows a field-health check found on a day, by file and line."""
+    """The offending rows a field-health check found on a day, by file and line (in place: row_id)."""
     eng = database.engine()
     schema.check_schema(eng)
     with eng.connect() as conn:
-        rows = conn.execute(sa.text("SELECT file, line, value FROM monitor.day_samples"
-                                    " WHERE day = :d AND check_name = :c ORDER BY file, line"),
+        rows = conn.execute(sa.text("SELECT file, line, row_id, value FROM monitor.day_samples"
+                                    " WHERE day = :d AND check_name = :c ORDER BY file, line, row_id"),
                             {"d": day, "c": check}).all()
-    samples = [{"file": r.file, "line": r.line, "value": r.value} for r in rows]
+    # a loaded file's row is its file and line; a relation's (in place) its row_id
+    samples = [{"row_id": r.row_id, "value": r.value} if r.row_id is not None
+               else {"file": r.file, "line": r.line, "value": r.value} for r in rows]
     if as_json:
         print_json({"date": str(day), "check": check, "samples": samples})
         return Outcome.PASS
     print(f"{check} on {day}: {len(samples)} sample row(s) (the first 20 per check, from the latest run's metrics)")
     for x in samples:
-        print(f"{x['file']}:{x['line']}  {x['value']}")
+        print(f"row_id={x['row_id']}  {x['value']}" if "row_id" in x else f"{x['file']}:{x['line']}  {x['value']}")
     return Outcome.PASS
 
 

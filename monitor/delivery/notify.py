@@ -145,7 +145,7 @@ def slack_blocks(summary: DaySummary, alerts: list, docs_links: dict) -> dict:
         text = (f"*{root.check}* ({root.gate_severity}, {root.category})\n{root.message}\n"
                 f"observed: `{root.observed}` expected: `{root.expected}`"
                 + (f" baseline: `{root.baseline:.4g}`" if root.baseline is not None else ""))
-        text += "".join(f"\n`{x['file'].rsplit('/', 1)[-1]}:{x['line']}` {str(x['value'])[:120]}"
+        text += "".join(f"\n`{_place(x)}` {str(x['value'])[:120]}"
                         for x in (root.details or {}).get("samples", [])[:3])
         if explained:
             text += "\n" + "\n".join(f"> _same story:_ *{a.check}* ({a.gate_severity}): {a.message}" for a in explained)
@@ -184,7 +184,8 @@ def email_message(summary: DaySummary, alerts: list, docs_links: dict, sender: s
     for root, explained in groups:
         lines += [f"- {root.check} ({root.gate_severity}, {root.category}): {root.message}",
                   f"  observed: {root.observed}  expected: {root.expected}"]
-        lines += [f"  row {x['file']}:{x['line']}: {str(x['value'])[:200]}" for x in (root.details or {}).get("samples", [])[:3]]
+        lines += [f"  row {_place(x, full=True)}: {str(x['value'])[:200]}"
+                  for x in (root.details or {}).get("samples", [])[:3]]
         lines += [f"    same story: {a.check} ({a.gate_severity}, {a.category}): {a.message}" for a in explained]
     if docs_links:
         lines += [""] + [f"Data Docs ({suite}): {url}" for suite, url in docs_links.items()]
@@ -268,3 +269,11 @@ def send_digest(conn: sa.Connection, channel: str, secrets: Secrets, alerting: A
                              "WHERE channel = :c AND status = 'deferred' AND data_date = ANY(:d)"),
                      {"c": channel, "d": [r.data_date for r in deferred]})
     return len(days) if ok else 0
+
+
+def _place(sample: dict, full: bool = False) -> str:
+    """A sample's row: ``file:line`` of a loaded file (the whole path in email), ``row_id=X`` in place."""
+    if sample.get("row_id") is not None:
+        return f"row_id={sample['row_id']}"
+    name = str(sample["file"]) if full else str(sample["file"]).rsplit("/", 1)[-1]
+    return f"{name}:{sample['line']}"

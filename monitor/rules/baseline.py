@@ -381,17 +381,34 @@ def streak_phrase(series: dict, target: dt.date) -> str:
     return streak_words(streak, bool(since) and target - dt.timedelta(days=streak) <= dt.date.fromisoformat(since))
 
 
+def row_place(sample: dict) -> str:
+    """Where an offending row is: ``file line N`` for a loaded file, ``row_id X`` in place."""
+    if sample.get("row_id") is not None:
+        return f"row_id {sample['row_id']}"
+    return f"{str(sample['file']).rsplit('/', 1)[-1]} line {sample['line']}"
+
+
 def samples_phrase(samples: list[dict], listed: int = 0) -> str:
-    """How a message names its offending rows: the first one with its file and line, or
-    the values of the first ``listed`` (order ids, revenue values), each with its line."""
+    """How a message names its offending rows: the first one with where it is, or the
+    values of the first ``listed`` (order ids, revenue values), each with where it is."""
     if not samples:
         return ""
     if listed:
-        shown = [f"{x['value']} (line {x['line']})" for x in samples[:listed]]
+        shown = [f"{x['value']} ({_short_place(x)})" for x in samples[:listed]]
         more = len(samples) - len(shown)
         return ": " + ", ".join(shown) + (f" and {more} more" if more > 0 else "")
     first = samples[0]
-    return f"; first at {first['file'].rsplit('/', 1)[-1]} line {first['line']}: {first['value']!r}"
+    return f"; first at {row_place(first)}: {first['value']!r}"
+
+
+def _colon_place(sample: dict) -> str:
+    if sample.get("row_id") is not None:
+        return f"row_id={sample['row_id']}"
+    return f"{str(sample['file']).rsplit('/', 1)[-1]}:{sample['line']}"
+
+
+def _short_place(sample: dict) -> str:
+    return f"row_id {sample['row_id']}" if sample.get("row_id") is not None else f"line {sample['line']}"
 
 
 def outcome(success: bool, observed, message: str, expected: str, hint: str = "", **details) -> dict:
@@ -400,8 +417,7 @@ def outcome(success: bool, observed, message: str, expected: str, hint: str = ""
         message += f", expected {expected}" + (f": {hint}" if hint else "")
     result = {"observed_value": observed, "details": {"message": message, "expected": expected, **details}}
     if details.get("samples"):  # how GX shows offending values, so Data Docs read like any validation
-        result["partial_unexpected_list"] = [f"{x['file'].rsplit('/', 1)[-1]}:{x['line']} {x['value']!r}"
-                                             for x in details["samples"]]
+        result["partial_unexpected_list"] = [f"{_colon_place(x)} {x['value']!r}" for x in details["samples"]]
         result["unexpected_count"] = None  # GX's renderers read it; the count is the observed value
     return {"success": success, "result": result}
 

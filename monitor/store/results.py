@@ -35,6 +35,11 @@ def record_covered_loads(conn: sa.Connection, run_id: str, day: dt.date) -> None
            WHERE run_id = :r"""), {"r": run_id, "d": day})
 
 
+def record_fingerprint(conn: sa.Connection, run_id: str, fingerprint: str | None) -> None:
+    """In place: the fingerprint of the day's rows the run's metrics saw (sources.InPlace)."""
+    conn.execute(sa.text("UPDATE monitor.runs SET fingerprint = :f WHERE run_id = :r"), {"r": run_id, "f": fingerprint})
+
+
 def fail_run(eng: sa.Engine, run_id: str, exc: BaseException) -> None:
     """Close a run that raised: it reached no verdict, and says why."""
     reason = f"{type(exc).__name__}: {exc}".strip()[:1000]

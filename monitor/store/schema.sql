@@ -102,6 +102,8 @@ CREATE TABLE IF NOT EXISTS monitor.runs (
 CREATE INDEX IF NOT EXISTS runs_day ON monitor.runs (day, started_at DESC);
 -- the loads of the day the run's metrics were computed from (a later load makes it stale)
 ALTER TABLE monitor.runs ADD COLUMN IF NOT EXISTS loads bigint[];
+-- in place: the fingerprint of the day's rows the run's metrics saw (rows changed later: stale)
+ALTER TABLE monitor.runs ADD COLUMN IF NOT EXISTS fingerprint text;
 -- why a run ended without a verdict (status 'error' or 'crashed')
 ALTER TABLE monitor.runs ADD COLUMN IF NOT EXISTS error text;
 
@@ -214,6 +216,9 @@ CREATE TABLE IF NOT EXISTS monitor.day_samples (
     value      text
 );
 CREATE INDEX IF NOT EXISTS day_samples_day ON monitor.day_samples (day, check_name);
+-- in place, a sample names its row by the relation's row id, not by file and line
+ALTER TABLE monitor.day_samples ADD COLUMN IF NOT EXISTS row_id text;
+ALTER TABLE monitor.day_samples ALTER COLUMN line DROP NOT NULL;
 
 -- `runner.py accept --date D [--check C]`: a person says D's level is the new
 -- normal for check C ('' = every check); baselines start there.

@@ -11,7 +11,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from monitor.engines import channels
-from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
+from monitor import sources
+from monitor.settings import Settings
 from monitor.store.metrics import store_day_metrics
 
 _HERE = Path(__file__).parent
@@ -41,67 +42,47 @@ def set_pass_settings(cursor) -> None:
 
 
 def event_params(settings: Settings) -> dict:
-    """The event names the metrics pass reads (monitor.toml [events]), the input columns
-    and the behaviour rule for bots ([bots])."""
+    """The event names the metrics pass reads (monitor.toml [events]) and the behaviour
+    rule for bots ([bots])."""
     ev = settings.events
-    return {"known": list(ev.known), "required": list(INPUT_COLUMNS), "fields": list(FIELD_COLUMNS),
+    return {"known": list(ev.known),
             "ev_page_view": ev.page_view,
             "ev_add_to_cart": ev.add_to_cart, "ev_checkout": ev.checkout, "ev_purchase": ev.purchase,
             "bot_hits_per_minute": settings.bots.max_hits_per_minute, "bot_minutes": settings.bots.fast_minutes,
             "tz": settings.day.timezone}
 
 
-def with_flat_fields(text: str) -> str:
-    """A pass's SQL with the flattened fields a row's identity includes written out."""
-    fields = ", ".join(f"r.extra->>'{f}'" for f in FIELD_COLUMNS)
-    return text.replace("%(flat_fields)s", fields)
-
-
-@functools.cache
-def _pass_sql() -> str:
-    return with_flat_fields(_sql("day_metrics.sql"))
-
-
 def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
     """How to compute the day's metrics in the run's snapshot: here all of it happens there,
-    once the planner knows how big the day is."""
+    once the source has done what it does first (statistics for the planner, the day's new
+    user agents classified)."""
     with eng.begin() as conn:
-        refresh_day_statistics(conn.connection.cursor(), day)
+        sources.source_for(settings).prepare(conn.connection.cursor(), day)
     return lambda conn: compute_day_metrics(conn, day, settings)
 
 
-def refresh_day_statistics(cursor, day: dt.date) -> None:
-    """ANALYZE the rows table when the planner's estimate of the day is far below its rows.
-
-    A day that arrives as many small files into a large table is never a large part
-    of it, so no load analyses it (sources.loader): the planner then takes the day
-    for a handful of rows and plans the pass with nested loops over it, which turns
-    seconds into many minutes. Sampling costs a fraction of a second whatever the
-    table's size, and the check is one EXPLAIN.
-    """
-    cursor.execute("SELECT coalesce(sum(row_count), 0) FROM events.load_days WHERE partition_date = %s", (day,))
-    rows = cursor.fetchone()[0]
-    cursor.execute("EXPLAIN (FORMAT JSON) SELECT 1 FROM events.raw_events WHERE partition_date = %s", (day,))
-    estimate = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
-    if rows > 2 * estimate + 1000:
-        cursor.execute("ANALYZE events.raw_events")
-
-
 def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
-    """Recompute one day's metrics into monitor.daily_metrics (replacing the day)."""
+    """Recompute one day's metrics from its source into monitor.daily_metrics (replacing the day)."""
+    source = sources.source_for(settings)
+    cursor = conn.connection.cursor()
+    rows_sql, rows_params = source.day_rows(cursor, day)
     params = {
+        **rows_params,
         "day": day,
         **event_params(settings),
         "gap_seconds": settings.sessions.inactivity_minutes * 60,
         "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes,
     }
-    cursor = conn.connection.cursor()
     set_pass_settings(cursor)
-    cursor.execute(_pass_sql(), params)
-    rows, samples = [], []
+    cursor.execute(_sql("day_metrics.sql").replace("%(day_rows)s", rows_sql), params)
+    rows, picked = [], []
     for m, d, v in cursor.fetchall():
-        (samples if m.startswith("sample:") else rows).append((m, d, v))
-    store_day_metrics(cursor, day, rows, samples)
+        if m.startswith("sample:"):
+            picked.append((m.removeprefix("sample:"), d, int(v)))
+        else:
+            rows.append((m, d, v))
+    rows += source.schema_rows(cursor, day)
+    store_day_metrics(cursor, day, rows, source.samples(cursor, day, picked))
     return {(m, d): v for m, d, v in rows}
 
 

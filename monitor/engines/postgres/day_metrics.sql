@@ -1,17 +1,16 @@
--- One set-based pass over one day's partition: every metric the checks read.
--- Parameters: day, known (text[]), required (text[]), fields (text[]: payload keys a
--- flattened export carries as columns), the funnel's event names (ev_page_view,
--- ev_add_to_cart, ev_checkout, ev_purchase), gap_seconds, future_tolerance_minutes, tz (day.timezone).
+-- One set-based pass over one day's rows: every metric the checks read.
+-- day_rows (below, FROM) is the source's SELECT of the day (monitor.sources: the loader's rows, or
+-- a team's relation read in place), one row per event with the same columns whatever
+-- the source. Parameters: day, known (text[]), the funnel's event names (ev_page_view,
+-- ev_add_to_cart, ev_checkout, ev_purchase), gap_seconds, future_tolerance_minutes,
+-- tz (day.timezone), and the source's own. The day's columns (schema checks) come from
+-- the source, not from this pass.
 -- Output: (metric, dimension, value) rows; NULL values (e.g. a rate with no
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
-    -- only the fields the metrics read, so the materialised day stays narrow.
-    -- The inner query (OFFSET 0: not merged into this one) parses the JSON
-    -- once per row, and it and the timestamp parse run in parallel workers;
-    -- ->> then reads the parsed object. A field is the payload's key, else the
-    -- flattened export's column of that name (kept in ``extra``): the payload wins.
-    SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts, r.load_id, r.line_no,
-           r.data IS NULL AND NOT r.no_payload AS malformed, r.no_payload, r.bad_bytes,
+    -- only the fields the metrics read, so the materialised day stays narrow
+    SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts, r.rk,
+           r.malformed, r.no_payload, r.bad_bytes,
            r.page_url, r.referrer, r.utm_source, r.utm_medium, r.utm_campaign,
            -- the sessions sort carries this 8-byte key of the landing inputs, not the
            -- inputs (one seed per field, so equal values in other fields differ; NULL = '')
@@ -30,43 +29,7 @@ WITH ev AS MATERIALIZED (
            -- a rerun of an old day gives the same counts, and a clock running fast is caught
            (r.ts > r.arrived + make_interval(mins => %(future_tolerance_minutes)s)) AS future,
            (r.ts IS NOT NULL AND (r.ts AT TIME ZONE %(tz)s)::date <> %(day)s::date) AS out_of_day
-    FROM (SELECT r.*, coalesce(r.data->>'page_url', r.x->>'page_url') AS page_url,
-                 coalesce(r.data->>'referrer', r.x->>'referrer') AS referrer,
-                 coalesce(r.data->>'utm_source', r.x->>'utm_source') AS utm_source,
-                 coalesce(r.data->>'utm_medium', r.x->>'utm_medium') AS utm_medium,
-                 coalesce(r.data->>'utm_campaign', r.x->>'utm_campaign') AS utm_campaign,
-                 coalesce(r.data->>'device_type', r.x->>'device_type') AS device_type,
-                 coalesce(r.data->>'user_agent', r.x->>'user_agent') AS user_agent,
-                 coalesce(r.data->>'session_id', r.x->>'session_id') AS session_id,
-                 CASE WHEN r.purchase THEN coalesce(r.data->>'order_id', r.x->>'order_id') END AS order_id,
-                 -- a purchase's revenue: a number, finite and of a size an order can have;
-                 -- anything else (missing, NaN, Infinity, 1e400, text) is invalid_revenue
-                 CASE WHEN r.purchase THEN (
-                     SELECT CASE WHEN pg_input_is_valid(v, 'numeric') THEN
-                                 CASE WHEN v::numeric BETWEEN -1e15 AND 1e15 THEN v::numeric END END
-                     FROM coalesce(r.data->>'revenue', r.x->>'revenue') AS v) END AS revenue
-          FROM (SELECT r.load_id, r.line_no,
-                       nullif(btrim(r.client_id), '') COLLATE "C" AS client_id,  -- byte order: sessions sort faster
-                       r."timestamp" AS ts_text,
-                       nullif(btrim(r.event_name), '') AS event_name,
-                       nullif(btrim(r.event_name), '') = %(ev_purchase)s AS purchase,
-                       -- a row's identity (duplicates): its payload, and the flattened fields it carries
-                       CASE WHEN r.extra IS NULL THEN hashtextextended(r.event_data, 0)
-                            ELSE coalesce(hashtextextended(r.event_data, 0), 0)
-                                 # hashtextextended(array[%(flat_fields)s]::text, 7) END AS data_hash,
-                       events.parse_ts(r."timestamp") AS ts,
-                       -- valid JSON may hold what jsonb cannot (the escape \u0000, NUL): such a
-                       -- payload is kept and counted as malformed, never the end of the day's pass
-                       CASE WHEN r.event_data IS JSON OBJECT THEN
-                            CASE WHEN strpos(r.event_data, '\u0000') = 0 OR pg_input_is_valid(r.event_data, 'jsonb')
-                                 THEN r.event_data::jsonb END END AS data,
-                       -- no payload is not a broken payload: empty, blank or JSON null
-                       (r.event_data IS NULL OR octet_length(r.event_data) < 64
-                                                AND btrim(r.event_data) IN ('', 'null')) AS no_payload,
-                       r.extra AS x,
-                       coalesce(r.extra ? '_invalid_encoding', false) AS bad_bytes, l.loaded_at AS arrived
-                FROM events.raw_events r JOIN events.loads l ON l.load_id = r.load_id
-                WHERE r.partition_date = %(day)s OFFSET 0) r) r
+    FROM (%(day_rows)s) r
 ),
 field_counts AS (
     SELECT count(*) AS rows,
@@ -86,10 +49,10 @@ field_counts AS (
     FROM ev
 ),
 bad_rows AS (
-    -- up to 20 rows per field-health check, by file and line: the pass names them, a
-    -- follow-up query on days that have any reads their values (compute_day_metrics)
-    SELECT c.check_name, f.load_id, f.line_no,
-           row_number() OVER (PARTITION BY c.check_name ORDER BY f.load_id, f.line_no) AS n
+    -- up to 20 rows per field-health check, by their key (rk): the pass names them, the
+    -- source reads their values on days that have any (monitor.sources)
+    SELECT c.check_name, f.rk,
+           row_number() OVER (PARTITION BY c.check_name ORDER BY f.rk) AS n
     FROM ev f
     CROSS JOIN LATERAL (VALUES ('null_client_id', f.client_id IS NULL),
                                ('null_timestamp', coalesce(btrim(f.ts_text), '') = ''),
@@ -104,13 +67,13 @@ bad_rows AS (
            OR f.future OR f.out_of_day OR f.event_name <> ALL (%(known)s::text[]) OR f.bad_revenue)
 ),
 dup_groups AS (
-    -- identical rows; ``first`` packs the load and line of a group's first copy into one bigint
-    SELECT count(*) AS n, min((load_id << 32) | line_no) AS first FROM ev
+    -- identical rows; ``first`` is the key of a group's first copy
+    SELECT count(*) AS n, min(rk) AS first FROM ev
     GROUP BY client_id, ts_text, event_name, data_hash HAVING count(*) > 1
 ),
 orders AS (
     -- the same order id on more than one purchase (revenue counted twice)
-    SELECT order_id, count(*) AS n, min((load_id << 32) | line_no) AS first,
+    SELECT order_id, count(*) AS n, min(rk) AS first,
            count(DISTINCT revenue) + max(CASE WHEN revenue IS NULL THEN 1 ELSE 0 END) > 1 AS revenue_differs
     FROM ev WHERE order_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
 ),
@@ -251,19 +214,6 @@ segment_totals AS (
 ),
 segment_measures AS (
     SELECT dim || '=' || val AS segment, s.* FROM segment_totals s WHERE dim <> 'utm_campaign'
-),
-schema_cols AS (
-    SELECT c AS col, count(*) FILTER (WHERE NOT (c = ANY (l.columns))) AS missing
-    FROM events.load_days d JOIN events.loads l USING (load_id), unnest(%(required)s::text[]) AS c
-    WHERE d.partition_date = %(day)s
-    GROUP BY c
-),
-day_columns AS (
-    -- every column of the day's loads (as contract names), with how many loads had it
-    SELECT c AS col, count(*) AS loads
-    FROM events.load_days d JOIN events.loads l USING (load_id), unnest(l.columns) AS c
-    WHERE d.partition_date = %(day)s
-    GROUP BY c
 )
 SELECT metric, dimension, value::double precision FROM (
     SELECT 'rows' AS metric, '' AS dimension, rows::numeric AS value FROM field_counts
@@ -309,21 +259,15 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'seg_checkout_events', segment, checkout_events FROM segment_measures
     UNION ALL SELECT 'seg_duration_s', segment, duration_s FROM segment_measures
     UNION ALL SELECT 'seg_revenue', segment, revenue FROM segment_measures
-    UNION ALL SELECT 'sample:' || check_name, load_id || ':' || line_no, line_no FROM bad_rows WHERE n <= 20
-    UNION ALL (SELECT 'sample:duplicate_spike', (first >> 32) || ':' || (first & 4294967295) || ':' || n,
-                      first & 4294967295 FROM dup_groups ORDER BY n DESC, first LIMIT 20)
-    UNION ALL SELECT 'missing_column', col, missing FROM schema_cols WHERE missing > 0
-    UNION ALL SELECT 'unexpected_column', col, loads FROM day_columns
-              WHERE NOT (col = ANY (%(required)s::text[] || %(fields)s::text[]))
-    UNION ALL SELECT 'column', col, loads FROM day_columns
+    -- samples: (sample:check, the row's key, how many copies)
+    UNION ALL SELECT 'sample:' || check_name, rk::text, 1 FROM bad_rows WHERE n <= 20
+    UNION ALL (SELECT 'sample:duplicate_spike', first::text, n FROM dup_groups ORDER BY n DESC, first LIMIT 20)
     UNION ALL SELECT 'empty_payload', '', empty_payload FROM field_counts
     UNION ALL SELECT 'invalid_revenue', '', invalid_revenue FROM field_counts
     UNION ALL SELECT 'duplicate_order_ids', '', count(*) FROM orders
     UNION ALL SELECT 'duplicate_order_rows', '', coalesce(sum(n - 1), 0) FROM orders
     UNION ALL SELECT 'duplicate_order_revenue_differs', '', count(*) FILTER (WHERE revenue_differs) FROM orders
-    UNION ALL (SELECT 'sample:duplicate_order_id', (first >> 32) || ':' || (first & 4294967295) || ':' || n,
-                      first & 4294967295 FROM orders ORDER BY n DESC, first LIMIT 20)
+    UNION ALL (SELECT 'sample:duplicate_order_id', first::text, n FROM orders ORDER BY n DESC, first LIMIT 20)
     UNION ALL SELECT 'events_by_hour', lpad(hour::text, 2, '0'), n FROM hours
-    UNION ALL SELECT 'loads', '', count(*) FROM events.load_days WHERE partition_date = %(day)s
 ) m
 WHERE value IS NOT NULL

@@ -225,6 +225,9 @@ def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
     """Compute the day's metrics with Spark while no PostgreSQL transaction is open (a
     managed server's idle_in_transaction_session_timeout would end it), and return how
     to store them in the run's snapshot."""
+    if settings.source.in_place:
+        raise UsageError(f"source.relation {settings.source.relation} is a PostgreSQL table: the spark engine reads "
+                         "the lake (engine.spark_source); use the postgres engine to read it in place")
     if settings.day.timezone != "UTC":
         # the lake's pass reads days and hours in UTC (and offset-less times as UTC, as
         # PostgreSQL's parse does); a local day there is not built yet
