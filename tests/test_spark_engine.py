@@ -367,3 +367,69 @@ def test_both_engines_judge_future_against_arrival(db, spark, tmp_path):
         engine=settings.Engine(name="spark", spark_source=str(tmp_path / "lake")),
         spark=settings.Spark(master="local[2]")))
     assert pg[("future_timestamp", "")] == sp[("future_timestamp", "")] == 3
+
+
+NY = "America/New_York"
+
+
+def test_both_engines_judge_a_local_day_alike(db, spark, tmp_path):
+    """day.timezone: the lake's day D (its folder) is New York's D: rows of the evening
+    before are out of the day, and hours are the local wall clock, on both engines."""
+    zoned = settings.Settings(day=settings.Day(timezone=NY))
+    src = _write_day_csv(tmp_path / "in" / "events.csv", DAY, ("duplicate_spike",), seed=8, sessions=400, odd=True)
+    loader.load_file(database.engine(), zoned, src, DAY)
+    part = tmp_path / "lake" / f"date={DAY}"
+    part.mkdir(parents=True)
+    (part / "events.csv").write_bytes(src.read_bytes())
+    pg = _compute(postgres, DAY, zoned)
+    sp = _compute(spark_engine, DAY, zoned.model_copy(update={
+        "engine": settings.Engine(name="spark", spark_source=str(tmp_path / "lake")),
+        "spark": settings.Spark(master="local[2]")}))
+    _assert_same(pg, sp)
+    assert pg[("out_of_day_timestamp", "")] > 0, "the UTC day's first hours are the evening before in New York"
+
+
+@pytest.mark.parametrize("kind", ["timestamp", "epoch_micros"])
+def test_typed_parquet_in_the_lake_is_read_with_the_mapping(use_database, spark, tmp_path, monkeypatch, kind):
+    """A lake as lakes hold it: typed event times (a timestamp, or epoch microseconds), the
+    feed's own names, the user agent in a nested struct; the same metrics as the same rows
+    loaded from CSV under the contract's names."""
+    from pyspark.sql import types as T
+
+    use_database()
+    from monitor.verdict import pipeline
+
+    pipeline.init(settings.load())
+    rows = generator.Generator(seed=21, sessions_per_day=400).day_rows(DAY, ("null_client_id", "null_timestamp"))
+    flat, typed = [], []
+    for client, ts, name, data in rows:
+        payload = json.loads(data) if data else {}
+        ua = payload.pop("user_agent", None)
+        text = json.dumps(payload) if payload else ""
+        flat.append([client, ts, name, text, ua or ""])
+        when = dt.datetime.fromisoformat(ts.replace("Z", "+00:00")) if ts else None
+        value = when if kind == "timestamp" or when is None else int(when.timestamp() * 1_000_000)
+        typed.append((client or None, value, name, text, {"navigator": {"userAgent": ua}}))
+    src = tmp_path / "events.csv"
+    with src.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["client_id", "timestamp", "event_name", "event_data", "user_agent"])
+        w.writerows(flat)
+    loader.load_file(database.engine(), settings.load(), src, DAY)
+    pg = _compute(postgres, DAY, settings.load())
+
+    schema = T.StructType([
+        T.StructField("anonymous_id", T.StringType()),
+        T.StructField("sent_at", T.TimestampType() if kind == "timestamp" else T.LongType()),
+        T.StructField("event_name", T.StringType()), T.StructField("event_data", T.StringType()),
+        T.StructField("context", T.StructType([T.StructField("navigator", T.StructType([
+            T.StructField("userAgent", T.StringType())]))]))])
+    part = tmp_path / "lake" / f"date={DAY}"
+    spark.createDataFrame(typed, schema).coalesce(1).write.parquet(str(part))
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text(f"""[engine]\nname = "spark"\nspark_source = "{tmp_path / 'lake'}"\n[spark]\nmaster = "local[2]"\n
+[columns]\nclient_id = "anonymous_id"\ntimestamp = "sent_at"\nuser_agent = "context.navigator.userAgent"\n""")
+    monkeypatch.setenv("MONITOR_CONFIG", str(cfg))
+    sp = _compute(spark_engine, DAY, settings.load())
+    _assert_same(pg, sp)
+    assert pg[("null_timestamp", "")] > 0 and pg[("rows", "")] > 1000

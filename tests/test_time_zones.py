@@ -119,9 +119,3 @@ def test_an_unknown_zone_is_a_usage_error(tmp_path, monkeypatch, capsys):
     settings.load_file.cache_clear()
     assert main(["status"]) == 2
     assert "Mars/Olympus_Mons" in capsys.readouterr().err
-
-
-def test_the_spark_engine_refuses_a_local_day_it_cannot_judge(db, new_york, capsys):
-    """The lake's pass reads UTC days: a local day there would be a wrong day, so it is an error."""
-    assert main(["run", "--date", "2026-06-10", "--engine", "spark", "--no-notify"]) == 2
-    assert "day.timezone = 'America/New_York'" in capsys.readouterr().err

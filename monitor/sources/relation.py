@@ -249,8 +249,10 @@ class Relation:
         ``unexpected_column`` for a column the previous day with rows did not have (a
         relation's own extra columns are its normal shape, not news)."""
         present = self._contract_columns()
-        rows = [("loads", "", 1.0)] + [("column", c, 1.0) for c in sorted(present)]
         absent = self.settings.columns.absent
+        # a required column the mapping declares absent ("") is the feed's shape, not a loss:
+        # it stands as there, so the required and lost checks never ask for it
+        rows = [("loads", "", 1.0)] + [("column", c, 1.0) for c in sorted(present | (absent & set(INPUT_COLUMNS)))]
         rows += [("missing_column", c, 1.0) for c in INPUT_COLUMNS if c not in present and c not in absent]
         if previous:
             rows += [("unexpected_column", c, 1.0) for c in sorted(present - previous)]

@@ -110,22 +110,66 @@ def _read_file(spark, path: str, fmt: str, settings: Settings):
     types = dict(df.dtypes)
 
     def text(c, alias):
-        if c not in source:
+        col, kind = _column(df, types, source, settings.columns.feed_name(c), c)
+        if col is None:
             return F.lit(None).cast("string").alias(alias)
-        col, kind = F.col(f"`{source[c]}`"), types[source[c]]
-        if kind != "string":
+        if c == "timestamp":
+            col = _time_text(col, kind)
+        elif kind != "string":
             col = F.to_json(col) if kind.startswith(("struct", "map", "array")) else col.cast("string")
         return col.alias(alias)
 
+    # a column read through a nested path stands as the fields it supplies (not "unexpected")
+    nested = {c: (settings.columns.feed_name(c) or "").partition(".")[0] for c in (*INPUT_COLUMNS, *FIELD_COLUMNS)
+              if c not in source and "." in (settings.columns.feed_name(c) or "")
+              and _column(df, types, source, settings.columns.feed_name(c), c)[0] is not None}
+    columns = [c for c in columns if c not in set(nested.values())] + sorted(nested)
     return (df.select(*[text(c, c) for c in INPUT_COLUMNS], *[text(c, f"f_{c}") for c in FIELD_COLUMNS]),
             columns)
+
+
+def _column(df, types: dict, source: dict, feed: str | None, contract: str):
+    """A contract column of a lake file and its Spark type: the (mapped) column, else a
+    nested path into a struct or JSON text column (``context.navigator.userAgent``)."""
+    from pyspark.sql import functions as F
+
+    if feed is None:
+        return None, None
+    if contract in source:
+        return F.col(f"`{source[contract]}`"), types[source[contract]]
+    head, _, rest = feed.partition(".")
+    if rest and head in types:
+        if types[head].startswith("struct"):
+            try:
+                field = df.select(F.col(f"`{head}`." + ".".join(f"`{k}`" for k in rest.split(".")))).schema[0]
+            except Exception:  # the path is not in this file's struct
+                return None, None
+            return F.col(f"`{head}`." + ".".join(f"`{k}`" for k in rest.split("."))), field.dataType.simpleString()
+        if types[head] == "string":
+            return F.get_json_object(F.col(f"`{head}`"), "$." + rest), "string"
+    return None, None
+
+
+def _time_text(col, kind: str):
+    """A typed event time as the ISO text the pass parses: timestamps as they are (UTC),
+    epoch numbers in micro-, milli- or seconds by their size, as the PostgreSQL source reads them."""
+    from pyspark.sql import functions as F
+
+    iso = "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"
+    if kind in ("timestamp", "timestamp_ntz"):
+        return F.date_format(col.cast("timestamp"), iso)
+    if kind in ("bigint", "int", "smallint", "double", "float") or kind.startswith("decimal"):
+        n = col.cast("double")
+        micros = (F.when(F.abs(n) >= 1e14, n).when(F.abs(n) >= 1e11, n * 1000).otherwise(n * 1000000)).cast("long")
+        return F.date_format(F.timestamp_micros(micros), iso)
+    return col if kind == "string" else col.cast("string")
 
 
 def _params(day: dt.date, settings: Settings) -> dict[str, str]:
     ev, lit = settings.events, functools.partial(channels.lit, dialect="spark")
     landing = channels.landing_inputs("page_url", "l_source", "l_medium", "l_campaign", "referrer", "spark")
     return {
-        "day": lit(day.isoformat()),
+        "day": lit(day.isoformat()), "tz": lit(settings.day.timezone),
         "known": "array(" + ", ".join(lit(n) for n in ev.known) + ")",
         "ev_page_view": lit(ev.page_view), "ev_add_to_cart": lit(ev.add_to_cart),
         "ev_checkout": lit(ev.checkout), "ev_purchase": lit(ev.purchase),
@@ -228,11 +272,6 @@ def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
     if settings.source.in_place:
         raise UsageError(f"source.relation {settings.source.relation} is a PostgreSQL table: the spark engine reads "
                          "the lake (engine.spark_source); use the postgres engine to read it in place")
-    if settings.day.timezone != "UTC":
-        # the lake's pass reads days and hours in UTC (and offset-less times as UTC, as
-        # PostgreSQL's parse does); a local day there is not built yet
-        raise UsageError(f"the spark engine judges UTC days; day.timezone = {settings.day.timezone!r} needs the "
-                         "postgres engine for now")
     spark = session(settings)
     try:
         rows = day_metric_rows(spark, eng, day, settings)

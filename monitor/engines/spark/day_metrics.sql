@@ -31,7 +31,7 @@ orders AS (
     FROM ev WHERE order_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
 ),
 hours AS (
-    SELECT hour(ts) AS hour, count(*) AS n FROM ev WHERE ts IS NOT NULL AND NOT out_of_day GROUP BY 1
+    SELECT hour(from_utc_timestamp(ts, $tz)) AS hour, count(*) AS n FROM ev WHERE ts IS NOT NULL AND NOT out_of_day GROUP BY 1
 ),
 by_type AS (
     SELECT k.name, coalesce(c.n, 0) AS n

@@ -3,7 +3,7 @@
 -- Spark SQL. A field is the payload's key, else the flattened column: the payload wins.
 SELECT *, (coalesce(trim(ts_text), '') <> '' AND ts IS NULL) AS unparseable,
        ts > arrived + make_interval(0, 0, 0, 0, 0, $future_tolerance_minutes, 0) AS future,  -- vs the file's time
-       (ts IS NOT NULL AND to_date(ts) <> DATE $day) AS out_of_day,
+       (ts IS NOT NULL AND to_date(from_utc_timestamp(ts, $tz)) <> DATE $day) AS out_of_day,  -- the day's zone
        purchase AND (revenue IS NULL OR revenue <= 0) AS bad_revenue
 FROM (
     SELECT nullif(trim(client_id), '') AS client_id, `timestamp` AS ts_text,
