@@ -258,3 +258,38 @@ def test_n8n_workflow_routes_on_the_exit_code(db, tmp_path, broken):
     assert json.loads(proc.stdout)["date"] == str(YESTERDAY)
     expected = "Stop: data not trusted" if broken else "Run downstream models"
     assert _n8n_route(workflow, proc.returncode) == expected
+
+
+SOURCE_DAY = "2026-09-01"
+
+
+@pytest.mark.parametrize("preset", ["snowplow", "segment", "ga4", "shopify"])
+def test_each_source_example_runs_in_place_with_its_one_line(db, monkeypatch, capsys, preset):
+    """examples/sources/<preset>: the table as that pipeline writes it, and the one-line
+    monitor.toml; `run` reads it in place: every funnel step, revenue, devices, no false
+    field-health alert, and `show`-able samples by row_id when there are any."""
+    import sqlalchemy as sa
+
+    from monitor import database
+    from monitor.cli import main
+
+    folder = EXAMPLES / "sources" / preset
+    with database.engine().begin() as conn:
+        conn.connection.cursor().execute((folder / "table.sql").read_text())  # no parameters: % is modulo
+    monkeypatch.setenv("MONITOR_CONFIG", str(folder / "monitor.toml"))
+    assert main(["run", "--date", SOURCE_DAY, "--json", "--no-notify"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "pass", out["alerts"]
+    with database.engine().connect() as conn:
+        m = dict(conn.execute(sa.text("SELECT metric || ':' || dimension, value FROM monitor.daily_metrics "
+                                      "WHERE day = :d"), {"d": SOURCE_DAY}).all())
+    from monitor import settings
+
+    ev = settings.load().events
+    assert m["rows:"] > 600
+    assert [m[f"events:{n}"] for n in (ev.page_view, ev.add_to_cart, ev.checkout, ev.purchase)] == [600, 60, 30, 15]
+    assert m["revenue:"] > 0 and m["invalid_revenue:"] == 0 and m["duplicate_order_ids:"] == 0
+    assert m["null_client_id:"] == 0 and m["invalid_timestamp:"] == 0 and m["malformed_json:"] == 0
+    assert m["sessions:"] >= 240 and m.get("missing_column:event_data", 0) == 0
+    devices = {k.split(":")[1] for k in m if k.startswith("device_share:")}
+    assert len(devices - {"unknown"}) == 2, ("devices come from the relation's agents (or its device column)", devices)
