@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor import settings  # noqa: E402
+from monitor import settings, sources  # noqa: E402
 from monitor.store import database
 from monitor.demo import generator
 from monitor.sources import loader
@@ -64,7 +64,11 @@ def main() -> None:
     ap.add_argument("--export", action="store_true")
     args = ap.parse_args()
     s = settings.load()
-    old, new = backend.with_flat_fields(baseline_sql(args.baseline)), backend._pass_sql()
+    flat = ", ".join(f"r.extra->>'{f}'" for f in settings.FIELD_COLUMNS)
+    old = baseline_sql(args.baseline).replace("%(flat_fields)s", flat)
+    if "%(day_rows)s" in old:  # a tree whose pass reads its rows from a source
+        old = old.replace("%(day_rows)s", sources.LoadedTable(s).day_rows(None, DAY)[0])
+    new = backend.pass_sql(sources.LoadedTable(s).day_rows(None, DAY)[0])
     with bench_server.embedded_server("pass-ab-") as (server, _, work), \
             bench_server.fresh_database(server, "pass_ab"):
         gen = generator.Generator(seed=5, sessions_per_day=args.events * 1500 // 5000)
@@ -73,8 +77,9 @@ def main() -> None:
         else:
             path = generator.write_csv(work / "events.csv", gen.day_rows(DAY))
         report = loader.load_file(database.engine(), s, path, DAY)
-        params = {"day": DAY, **backend.event_params(s), "gap_seconds": s.sessions.inactivity_minutes * 60,
-                  "future_tolerance_minutes": s.thresholds.future_tolerance_minutes}
+        # what the passes of earlier trees read too (the input columns, the flattened fields)
+        params = {**backend.pass_params(s, DAY), "required": list(settings.INPUT_COLUMNS),
+                  "fields": list(settings.FIELD_COLUMNS)}
         with database.engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE) events.raw_events")
         times = {"baseline": [], "this tree": []}

@@ -215,8 +215,7 @@ def _bench_day(server: str, name: str, url: str, size: int, repeat: int, work: P
     for i in range(7, 0, -1):  # the baseline window the checks read
         pipeline.run_day(TARGET - dt.timedelta(days=i), s)
 
-    params = {"day": TARGET, **backend.event_params(s), "gap_seconds": s.sessions.inactivity_minutes * 60,
-              "future_tolerance_minutes": s.thresholds.future_tolerance_minutes}
+    params = backend.pass_params(s, TARGET)
 
     def sql_pass(file: str) -> list:
         with eng.begin() as conn:

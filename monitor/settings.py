@@ -242,6 +242,24 @@ class Intraday(_Strict):
     max_lag_minutes: int = Field(120, ge=15)  # no new rows for longer than this: a warning
 
 
+class Suites(_Strict):
+    """A team's own GX suites (README, "Your own checks"): run on the day's rows
+    (monitor.day_events) after the monitor's suites, in the same run."""
+
+    extra: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _names(self):
+        import re
+
+        for name in self.extra:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+                raise ValueError(f"suite name {name!r}: letters, digits, '_', '.' and '-' only")
+        if len(set(self.extra)) != len(self.extra):
+            raise ValueError("a suite is listed twice")
+        return self
+
+
 class Engine(_Strict):
     """Where a day's metrics are computed (README, "Engines: PostgreSQL or Spark"); the store is always PostgreSQL."""
 
@@ -266,6 +284,7 @@ class Secrets(_Strict):
 
 class Settings(_Strict):
     source: Source = Source()
+    suites: Suites = Suites()
     engine: Engine = Engine()
     spark: Spark = Spark()
     events: EventNames = EventNames()

@@ -19,10 +19,43 @@ import datetime as dt
 import functools
 from pathlib import Path
 
+from monitor.errors import UsageError
 from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
 from monitor.store import user_agents
 
 _HERE = Path(__file__).parent
+
+# monitor.day_events (CONTRACT section 9): the day's rows as a team's GX suites see them,
+# the same columns whatever the source
+DAY_EVENTS_COLUMNS = (("row_id", "text"), ("client_id", "text"), ("timestamp", "timestamptz"),
+                      ("event_name", "text"), ("event_data", "jsonb"), ("session_id", "text"), ("page_url", "text"),
+                      ("referrer", "text"), ("user_agent", "text"), ("utm_source", "text"), ("utm_medium", "text"),
+                      ("utm_campaign", "text"), ("device_type", "text"), ("order_id", "text"), ("revenue", "numeric"),
+                      ("currency", "text"))
+
+
+def install_day_events(cursor, settings: Settings) -> None:
+    """(Re)create monitor.day_events_on(date), the day's rows from this source, and the
+    view monitor.day_events over it (the day monitor.scope_day() names). One SELECT
+    declared STABLE: the planner inlines it, so a check reading one column computes
+    that column, and the day's predicate reaches the source's index."""
+    import psycopg2
+
+    body = source_for(settings).day_events_sql(cursor).strip()
+    cursor.execute("SELECT p.prosrc, to_regclass('monitor.day_events') IS NOT NULL FROM pg_proc p "
+                   "WHERE p.oid = to_regprocedure('monitor.day_events_on(date)')")
+    row = cursor.fetchone()
+    if row and row[0].strip() == body and row[1]:
+        return  # as the source wants it already (a role that does not own it may run)
+    columns = ", ".join(f'"{n}" {t}' for n, t in DAY_EVENTS_COLUMNS)
+    try:
+        cursor.execute(f"CREATE OR REPLACE FUNCTION monitor.day_events_on(d date) RETURNS TABLE ({columns}) "
+                       f"LANGUAGE sql STABLE AS $day_events$\n{body}\n$day_events$")
+        cursor.execute("CREATE OR REPLACE VIEW monitor.day_events AS "
+                       "SELECT * FROM monitor.day_events_on(monitor.scope_day())")
+    except psycopg2.errors.InsufficientPrivilege:
+        raise UsageError("monitor.day_events must follow [source], and this role does not own it: run "
+                         "`runner.py init` once as the role that owns the monitor's schema") from None
 
 
 @functools.cache
@@ -45,6 +78,9 @@ class LoadedTable:
 
     def day_rows(self, cursor, day: dt.date) -> tuple[str, dict]:
         return _loaded_rows_sql(), {}
+
+    def day_events_sql(self, cursor) -> str:
+        return (_HERE / "loaded_day_events.sql").read_text()
 
     def schema_rows(self, cursor, day: dt.date) -> list[tuple[str, str, float]]:
         """``loads``, and per column of the day's loads (contract names) how many had it:
@@ -131,6 +167,11 @@ class InPlace:
 
     def day_rows(self, cursor, day: dt.date) -> tuple[str, dict]:
         return self._rel(cursor).day_rows(day)
+
+    def day_events_sql(self, cursor) -> str:
+        from monitor.sources.relation import Bounds
+
+        return self._rel(cursor).day_events_sql(Bounds.of_argument("$1", self.settings.day.timezone))
 
     def schema_rows(self, cursor, day: dt.date) -> list[tuple[str, str, float]]:
         cursor.execute("""SELECT dimension FROM monitor.daily_metrics WHERE metric = 'column' AND day = (

@@ -59,6 +59,48 @@ class Expr:
         return f"({self.sql})::text"
 
 
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    """Day D's bounds as SQL: parameters of one pass (``params``), or expressions of a
+    function's date argument (``of_argument``, for monitor.day_events_on)."""
+
+    lo: str  # D 00:00 in the zone, timestamptz
+    hi: str  # D+1 00:00
+    lo_utc: str  # the same instants as naive UTC timestamps
+    hi_utc: str
+    epoch_lo: str  # ... as epoch seconds
+    epoch_hi: str
+    date: str  # D as a date, as 'YYYY-MM-DD', 'YYYYMMDD' and the integer YYYYMMDD
+    iso: str
+    compact: str
+    number: str
+    text_lo: str  # 'YYYY-MM-DD' of D-1 and D+2: a text time column's coarse range
+    text_hi: str
+    values: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def params(cls, day: dt.date, tz: str) -> Bounds:
+        lo, hi = days.start(day, tz), days.start(day + dt.timedelta(days=1), tz)
+        values = {"d_lo": lo, "d_hi": hi, "d_lo_utc": lo.replace(tzinfo=None), "d_hi_utc": hi.replace(tzinfo=None),
+                  "d_iso": day.isoformat(), "d_compact": day.strftime("%Y%m%d"),
+                  "d_text_lo": (day - dt.timedelta(days=1)).isoformat(),
+                  "d_text_hi": (day + dt.timedelta(days=2)).isoformat()}
+        return cls(lo="%(d_lo)s", hi="%(d_hi)s", lo_utc="%(d_lo_utc)s", hi_utc="%(d_hi_utc)s",
+                   epoch_lo=str(int(lo.timestamp())), epoch_hi=str(int(hi.timestamp())), date="%(d_iso)s::date",
+                   iso="%(d_iso)s", compact="%(d_compact)s", number=day.strftime("%Y%m%d"),
+                   text_lo="%(d_text_lo)s", text_hi="%(d_text_hi)s", values=values)
+
+    @classmethod
+    def of_argument(cls, arg: str, tz: str) -> Bounds:
+        z = literal(tz)
+        lo, hi = f"({arg}::timestamp AT TIME ZONE {z})", f"(({arg} + 1)::timestamp AT TIME ZONE {z})"
+        return cls(lo=lo, hi=hi, lo_utc=f"({lo} AT TIME ZONE 'UTC')", hi_utc=f"({hi} AT TIME ZONE 'UTC')",
+                   epoch_lo=f"extract(epoch FROM {lo})::bigint", epoch_hi=f"extract(epoch FROM {hi})::bigint",
+                   date=arg, iso=f"to_char({arg}, 'YYYY-MM-DD')", compact=f"to_char({arg}, 'YYYYMMDD')",
+                   number=f"to_char({arg}, 'YYYYMMDD')::int", text_lo=f"to_char({arg} - 1, 'YYYY-MM-DD')",
+                   text_hi=f"to_char({arg} + 2, 'YYYY-MM-DD')")
+
+
 class Relation:
     """One relation (and the purchase table it may join) as the pass's rows."""
 
@@ -129,38 +171,34 @@ class Relation:
         return f"events.parse_ts({e.text})", e.text
 
     def predicate(self, day: dt.date) -> tuple[str, dict]:
-        """Which rows are day D's: a date column's equality, else a half-open range on the
+        """Which rows are day D's, with D's bounds as parameters (the metrics pass)."""
+        return self.predicate_on(Bounds.params(day, self.settings.day.timezone))
+
+    def predicate_on(self, b: Bounds) -> tuple[str, dict]:
+        """Which rows are the day's: a date column's equality, else a half-open range on the
         timestamp column as it is typed (no cast of the column: an index on it is used)."""
-        tz = self.settings.day.timezone
-        lo, hi = days.start(day, tz), days.start(day + dt.timedelta(days=1), tz)
-        params = {"d_lo": lo, "d_hi": hi, "d_iso": day.isoformat()}
         part = self.resolve("partition_date")
         if part is not None:
             t = _base_type(part.type)
             if t == "date":
-                return f"{part.sql} = %(d_iso)s::date", params
+                return f"{part.sql} = {b.date}", b.values
             if t in _NUMBER:
-                return f"{part.sql} = {int(day.strftime('%Y%m%d'))}", params
-            params["d_compact"] = day.strftime("%Y%m%d")
-            return f"{part.text} IN (%(d_iso)s, %(d_compact)s)", params
+                return f"{part.sql} = {b.number}", b.values
+            return f"{part.text} IN ({b.iso}, {b.compact})", b.values
         e = self.resolve("timestamp")
         t = _base_type(e.type)
         if t == "timestamp with time zone":
-            return f"{e.sql} >= %(d_lo)s AND {e.sql} < %(d_hi)s", params
+            return f"{e.sql} >= {b.lo} AND {e.sql} < {b.hi}", b.values
         if t == "timestamp without time zone":
-            params.update(d_lo_utc=lo.replace(tzinfo=None), d_hi_utc=hi.replace(tzinfo=None))
-            return f"{e.sql} >= %(d_lo_utc)s AND {e.sql} < %(d_hi_utc)s", params
+            return f"{e.sql} >= {b.lo_utc} AND {e.sql} < {b.hi_utc}", b.values
         if t in _NUMBER:
-            s_lo, s_hi = int(lo.timestamp()), int(hi.timestamp())
-            ranges = [f"{e.sql} >= {s_lo * k} AND {e.sql} < {s_hi * k}" for k in (10**6, 10**3, 1)]
-            return "(" + " OR ".join(f"({r})" for r in ranges) + ")", params
+            ranges = [f"{e.sql} >= {b.epoch_lo} * {k} AND {e.sql} < {b.epoch_hi} * {k}" for k in (10**6, 10**3, 1)]
+            return "(" + " OR ".join(f"({r})" for r in ranges) + ")", b.values
         # ISO text: a range on the text (an index on it serves it), then the exact instant;
         # text that is no time counts on the day its first ten characters name
-        params.update(d_text_lo=(day - dt.timedelta(days=1)).isoformat(),
-                      d_text_hi=(day + dt.timedelta(days=2)).isoformat())
         ts, text = self._ts()
-        return (f"{text} >= %(d_text_lo)s AND {text} < %(d_text_hi)s AND ({ts} >= %(d_lo)s AND {ts} < %(d_hi)s "
-                f"OR {ts} IS NULL AND left({text}, 10) = %(d_iso)s)"), params
+        return (f"{text} >= {b.text_lo} AND {text} < {b.text_hi} AND ({ts} >= {b.lo} AND {ts} < {b.hi} "
+                f"OR {ts} IS NULL AND left({text}, 10) = {b.iso})"), b.values
 
     def _payload(self) -> tuple[str, str, str]:
         """(the payload as a jsonb object or NULL, whether there is none, its text)."""
@@ -227,6 +265,33 @@ class Relation:
                        FROM coalesce(x.data->>'revenue', x.f_revenue) AS v) END AS revenue
             FROM ({inner}) x"""
         return sql, params
+
+    def day_events_sql(self, b: Bounds) -> str:
+        """The day's rows as a team's GX suites see them (monitor.day_events; CONTRACT
+        section 9): typed columns under the contract's names, a field the payload's key,
+        else the mapped column."""
+        ts, _ = self._ts()
+        data, _, _ = self._payload()
+        where, _ = self.predicate_on(b)
+
+        def text(contract: str) -> str:
+            e = self.resolve(contract)
+            return e.text if e is not None else "NULL::text"
+
+        def field(name: str) -> str:
+            return f"coalesce(x.data->>'{name}', x.f_{name})"
+        fields = ("session_id", "page_url", "referrer", "user_agent", "utm_source", "utm_medium", "utm_campaign",
+                  "device_type", "order_id", "revenue", "currency")
+        return f"""
+            SELECT x.row_id, x.client_id, x.ts, x.event_name, x.data,
+                   {', '.join(field(f) for f in fields if f != 'revenue')},
+                   (SELECT CASE WHEN pg_input_is_valid(v, 'numeric') AND v::numeric BETWEEN -1e15 AND 1e15
+                                THEN v::numeric END FROM {field('revenue')} AS v) AS revenue
+            FROM (SELECT {self._row_ref()} AS row_id,
+                         nullif(btrim({text('client_id')}), '') AS client_id, {ts or 'NULL::timestamptz'} AS ts,
+                         nullif(btrim({text('event_name')}), '') AS event_name, {data} AS data,
+                         {', '.join(f"{text(f)} AS f_{f}" for f in fields)}
+                  FROM {self._from()} WHERE {where}) x"""
 
     # -- what else a run reads -----------------------------------------------------------
     def agents_sql(self, day: dt.date) -> tuple[str, dict]:

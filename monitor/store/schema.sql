@@ -196,15 +196,25 @@ SELECT r.*
 FROM monitor.monitoring_results r
 JOIN monitor.latest_verdicts l USING (run_id);
 
--- The metrics GX validates: the target day (session setting monitor.day) and
--- the days before it. Which of those may serve as a check's baseline is decided
--- per check from its own earlier verdicts (custom_expectations/baseline.py).
-CREATE VIEW monitor.day_metric_window AS
-SELECT m.day, m.metric, m.dimension, m.value,
-       m.day = current_setting('monitor.day', true)::date AS is_target
-FROM monitor.daily_metrics m
-WHERE m.day BETWEEN current_setting('monitor.day', true)::date - 90
-                AND current_setting('monitor.day', true)::date;
+-- The day GX's own tools validate when they run the checkpoint themselves: the session
+-- setting monitor.day if one is set, else the latest day a run started. `runner.py run`
+-- never relies on it: its batches name their day in their query (no session state, so
+-- a pooler that drops connection options changes nothing).
+CREATE OR REPLACE FUNCTION monitor.scope_day() RETURNS date
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(nullif(current_setting('monitor.day', true), '')::date, (SELECT max(day) FROM monitor.runs))
+$$;
+
+-- The metrics GX validates for day $1: that day and the days before it. Which of those
+-- may serve as a check's baseline is decided per check from its own earlier verdicts
+-- (custom_expectations/baseline.py). Inlined by the planner (one SELECT, STABLE).
+CREATE OR REPLACE FUNCTION monitor.metric_window(d date)
+RETURNS TABLE (day date, metric text, dimension text, value double precision, is_target boolean)
+LANGUAGE sql STABLE AS $$
+  SELECT m.day, m.metric, m.dimension, m.value, m.day = $1
+  FROM monitor.daily_metrics m WHERE m.day BETWEEN $1 - 90 AND $1
+$$;
+CREATE VIEW monitor.day_metric_window AS SELECT * FROM monitor.metric_window(monitor.scope_day());
 
 -- Up to 20 offending rows per field-health check and day, with the file and line
 -- they came from; rewritten by each metrics pass of the day.

@@ -1,13 +1,22 @@
 """The GX file context under gx/: datasource, suites, validation definitions, checkpoint.
 
-The batch is the view monitor.day_metric_window, scoped to one day by the
-session setting ``monitor.day`` carried in the connection string. That keeps
-a day's validation proportional to the day, unlike add_batch_definition_daily
-(EXTRACT filters and a whole-table DISTINCT scan per batch).
+Two batches, both query assets naming their day in the query itself (no session
+setting, so a connection pooler that drops connection options changes nothing):
+``day_metric_window`` (the monitor's suites: monitor.metric_window(D), the day's
+metrics and the days before) and ``day_events`` (a team's suites, ``[suites] extra``:
+monitor.day_events_on(D), the day's rows). The stored queries read the views
+monitor.day_metric_window and monitor.day_events (the latest day run), for GX's own
+tools; a run points both at its day in memory (``scope_to_day``). That keeps a day's
+validation proportional to the day, unlike add_batch_definition_daily (EXTRACT
+filters and a whole-table DISTINCT scan per batch).
+
+The monitor's own expectations carry ``meta.owner``; ``sync`` replaces only those and
+never touches a team's expectation or suite.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import os
@@ -25,11 +34,14 @@ with fast_import("scipy.stats", "altair", "jsonschema"):  # GX loads them for fe
     import monitor.custom_expectations  # noqa: F401  (registers expectations before any suite loads)
     import monitor.checkpoints.actions  # noqa: F401  (registers actions before the checkpoint loads)
 
+import json
+
 from monitor.checkpoints import daily_events
 from monitor.expectations import SUITES
+from monitor.expectations.checks import OWNER
 from monitor import project
 from monitor.store import database
-from monitor.errors import SuiteIntegrityError
+from monitor.errors import SuiteIntegrityError, UsageError
 from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,9 +80,27 @@ def _share_compiled_templates() -> None:
 _share_compiled_templates()
 
 DATASOURCE = "events_db"
-ASSET = "day_metric_window"
+ASSET = "day_metric_window"  # the monitor's suites read the day's metric window
+EVENTS_ASSET = "day_events"  # a team's suites read the day's rows
 BATCH = "day"
 URL_VARIABLE = "MONITOR_GX_DATABASE_URL"
+# what each asset's stored query reads (the latest day run: GX's own tools), and what a
+# run reads instead, its day named in the query
+STORED_QUERIES = {ASSET: "SELECT * FROM monitor.day_metric_window", EVENTS_ASSET: "SELECT * FROM monitor.day_events"}
+DAY_QUERIES = {ASSET: "SELECT * FROM monitor.metric_window('{day}'::date)",
+               EVENTS_ASSET: "SELECT * FROM monitor.day_events_on('{day}'::date)"}
+
+
+def team_suites(settings: Settings) -> tuple[str, ...]:
+    return tuple(settings.suites.extra)
+
+
+def _asset_of(suite: str) -> str:
+    return ASSET if suite in SUITES else EVENTS_ASSET
+
+
+def _vd_name(suite: str) -> str:
+    return suite if suite in SUITES else f"{suite}.day_events"
 
 
 def project_root() -> Path:
@@ -85,16 +115,17 @@ def docs_index() -> Path:
     return docs_site() / "index.html"
 
 
-def docs_pages(run_id: str, run_time: dt.datetime) -> dict[str, str]:
+def docs_pages(run_id: str, run_time: dt.datetime, extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Site-relative path of each suite's Data Docs page for one run (as GX names them)."""
     stamp = run_time.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-    return {suite: f"validations/{suite}/{run_id}/{stamp}/{DATASOURCE}-{ASSET}.html" for suite in SUITES}
+    return {suite: f"validations/{suite}/{run_id}/{stamp}/{DATASOURCE}-{_asset_of(suite)}.html"
+            for suite in (*SUITES, *extra)}
 
 
-def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "") -> dict[str, str]:
+def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "", extra: tuple[str, ...] = ()) -> dict[str, str]:
     """URL of each suite's page: under ``base_url`` when Data Docs are served, else a file URL."""
     return {suite: f"{base_url.rstrip('/')}/{rel}" if base_url else (docs_site() / rel).as_uri()
-            for suite, rel in docs_pages(run_id, run_time).items()}
+            for suite, rel in docs_pages(run_id, run_time, extra).items()}
 
 
 def localise_docs(pages=None) -> None:
@@ -107,12 +138,12 @@ def localise_docs(pages=None) -> None:
     docs_offline.localise(site, docs_offline.all_pages(site) if pages is None else list(pages) + styles)
 
 
-def prune_results(keep_runs: int) -> int:
+def prune_results(keep_runs: int, extra: tuple[str, ...] = ()) -> int:
     """Keep the newest ``keep_runs`` runs per suite in the validation store and Data Docs,
     so per-run index updates stay bounded. Returns how many runs were removed."""
     removed = 0
     root = project_root() / "gx" / "uncommitted"
-    for suite in SUITES:
+    for suite in (*SUITES, *extra):
         runs = root / "validations" / suite
         if not runs.is_dir():
             continue
@@ -124,12 +155,18 @@ def prune_results(keep_runs: int) -> int:
     return removed
 
 
-def point_at_day(url: str, day: dt.date | None) -> None:
-    """Hand GX its connection string through a config variable (secrets stay out of gx/)."""
-    options = {}
-    if day:
-        options["monitor.day"] = day.isoformat()
-    os.environ[URL_VARIABLE] = database.with_session_options(url, **options)
+def point_at_day(url: str, day: dt.date | None = None) -> None:
+    """Hand GX its connection string through a config variable (secrets stay out of gx/).
+    The day is not in it: each batch names its day in its query (``scope_to_day``)."""
+    os.environ[URL_VARIABLE] = url
+
+
+def scope_to_day(ctx, day: dt.date) -> None:
+    """Point both batches at ``day`` for this process's run, in memory only (the stored
+    queries stay as they are): concurrent runs of other days each read their own."""
+    ds = ctx.data_sources.get(DATASOURCE)
+    for name, query in DAY_QUERIES.items():
+        ds.get_asset(name).query = query.format(day=day.isoformat())
 
 
 def context():
@@ -137,16 +174,30 @@ def context():
     return gx.get_context(mode="file", project_root_dir=str(project_root()))
 
 
-def _suite_body(suite) -> list[dict]:
-    return sorted((e.configuration.to_json_dict() for e in suite.expectations), key=lambda d: d["meta"]["check"])
+def _is_monitors(e, checks: set[str]) -> bool:
+    """An expectation the monitor wrote: marked as its own, or (suites written before the
+    mark) one of its checks by name without an owner."""
+    meta = e.meta or {}
+    return meta.get("owner") == OWNER or ("owner" not in meta and meta.get("check") in checks)
 
 
-def _suite_body_clean(suite) -> list[dict]:
-    return [{k: v for k, v in d.items() if k != "id"} for d in _suite_body(suite)]
+def _clean(e) -> dict:
+    return {k: v for k, v in e.configuration.to_json_dict().items() if k != "id"}
 
 
-def _wanted(name: str, settings: Settings) -> list[dict]:
-    return _suite_body_clean(gx.ExpectationSuite(name=name, expectations=SUITES[name](settings)))
+def _wanted(name: str, settings: Settings) -> list:
+    return SUITES[name](settings)
+
+
+def _split(suite, wanted: list) -> tuple[list, list]:
+    """(the monitor's expectations, a team's) of a stored monitor suite."""
+    checks = {e.meta["check"] for e in wanted}
+    ours = [e for e in suite.expectations if _is_monitors(e, checks)]
+    return ours, [e for e in suite.expectations if not _is_monitors(e, checks)]
+
+
+def _by_check(expectations) -> list[dict]:
+    return sorted((_clean(e) for e in expectations), key=lambda d: d["meta"]["check"])
 
 
 def sync(ctx, settings: Settings) -> None:
@@ -157,78 +208,151 @@ def sync(ctx, settings: Settings) -> None:
     """
     import sqlalchemy as sa
 
+    from monitor import sources
+
     with database.engine().connect() as conn:
         conn.execute(sa.text("SELECT pg_advisory_lock(hashtext('monitor.gx_sync'))"))
         try:
+            with database.engine().begin() as tx:  # the day-rows batch follows the source
+                sources.install_day_events(tx.connection.cursor(), settings)
             _sync(ctx, settings)
         finally:
             conn.execute(sa.text("SELECT pg_advisory_unlock(hashtext('monitor.gx_sync'))"))
 
 
-def _sync(ctx, settings: Settings) -> None:
+def _assets(ctx) -> dict:
+    """The datasource and both query assets (an older table asset is replaced); their batch definitions."""
     try:
         ds = ctx.data_sources.get(DATASOURCE)
     except (KeyError, ValueError, LookupError):
         ds = ctx.data_sources.add_postgres(DATASOURCE, connection_string="${" + URL_VARIABLE + "}")
-    try:
-        asset = ds.get_asset(ASSET)
-    except LookupError:
-        asset = ds.add_table_asset(ASSET, table_name=ASSET, schema_name="monitor")
-    try:
-        batch = asset.get_batch_definition(BATCH)
-    except (KeyError, ValueError, LookupError):
-        batch = asset.add_batch_definition_whole_table(BATCH)
+    batches = {}
+    for name, query in STORED_QUERIES.items():
+        try:
+            asset = ds.get_asset(name)
+            if getattr(asset, "type", None) != "query":  # the table asset of earlier releases
+                ds.delete_asset(name)
+                raise LookupError(name)
+        except LookupError:
+            asset = ds.add_query_asset(name, query=query)
+        try:
+            batches[name] = asset.get_batch_definition(BATCH)
+        except (KeyError, ValueError, LookupError):
+            batches[name] = asset.add_batch_definition_whole_table(BATCH)
+    return batches
 
+
+def team_suite(ctx, name: str):
+    """A team's suite as listed in [suites] extra; one that does not exist, or loses an
+    expectation on load (a type GX does not know), is a usage error naming it."""
+    try:
+        suite = ctx.suites.get(name)
+    except Exception as exc:
+        raise UsageError(f"[suites] extra: suite {name!r} not found in gx/expectations/ or unreadable "
+                         f"({type(exc).__name__}: {str(exc)[:200]})") from None
+    path = project_root() / "gx" / "expectations" / f"{name}.json"
+    if suite.id is None:  # GX runs only a suite it has stored with an id (a JSON file written by hand)
+        raise UsageError(f"[suites] extra: suite {name!r} ({path.name}) has no \"id\": give it one (any UUID), "
+                         "or add it with GX's API (context.suites.add)")
+    if path.is_file():
+        try:
+            stored = json.loads(path.read_text()).get("expectations") or []
+        except ValueError:
+            stored = []
+        loaded = {e.expectation_type if hasattr(e, "expectation_type") else e.type for e in suite.expectations}
+        lost = sorted({x.get("type") for x in stored} - loaded)
+        if len(stored) != len(suite.expectations):
+            raise UsageError(f"[suites] extra: suite {name!r} holds {len(stored)} expectations in {path.name} but "
+                             f"{len(suite.expectations)} loaded: unknown type(s) {', '.join(map(str, lost)) or '?'} "
+                             "(a custom expectation not imported?)")
+    return suite
+
+
+def _sync(ctx, settings: Settings) -> None:
+    batches = _assets(ctx)
+    teams = team_suites(settings)
     current = True
     for name in SUITES:
         try:
-            current &= _suite_body_clean(ctx.suites.get(name)) == _wanted(name, settings)
+            ours, _ = _split(ctx.suites.get(name), _wanted(name, settings))
+            current &= _by_check(ours) == _by_check(_wanted(name, settings))
             ctx.validation_definitions.get(name)
         except Exception:
             current = False
+    suites = {name: team_suite(ctx, name) for name in teams}
+    for name in teams:
+        try:
+            vd = ctx.validation_definitions.get(_vd_name(name))
+            current &= vd.suite.name == name and vd.data.data_asset.name == EVENTS_ASSET
+        except Exception:
+            current = False
     try:
-        stored = [(a.type, a.name) for a in ctx.checkpoints.get(daily_events.NAME).actions]
-        current &= stored == [(a.type, a.name) for a in daily_events.actions()]
+        stored = ctx.checkpoints.get(daily_events.NAME)
+        current &= [(a.type, a.name) for a in stored.actions] == [(a.type, a.name) for a in daily_events.actions()]
+        current &= [vd.name for vd in stored.validation_definitions] == [_vd_name(n) for n in (*SUITES, *teams)]
     except Exception:
         current = False
     if current:
         return
-    log.info("writing suites, validation definitions and checkpoint to gx/")
-    for store, name in [(ctx.checkpoints, daily_events.NAME)] + [(ctx.validation_definitions, n) for n in SUITES] \
-            + [(ctx.suites, n) for n in SUITES]:
-        try:
-            store.delete(name)
-        except Exception:
-            pass  # not there yet
+    log.info("writing the monitor's suites, validation definitions and checkpoint to gx/")
+    _delete(ctx.checkpoints, "checkpoints", daily_events.NAME)
     vds = []
     for name in SUITES:
-        suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=SUITES[name](settings)))
-        vds.append(ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite)))
+        try:
+            _, theirs = _split(ctx.suites.get(name), _wanted(name, settings))
+        except Exception:
+            theirs = []  # no suite yet
+        # the monitor's expectations anew, a team's additions kept as they are
+        suite = ctx.suites.add_or_update(gx.ExpectationSuite(
+            name=name, expectations=_wanted(name, settings) + [copy.copy(e) for e in theirs]))
+        vds.append(_validation_definition(ctx, name, suite, batches[ASSET]))
+    for name in teams:
+        vds.append(_validation_definition(ctx, _vd_name(name), suites[name], batches[EVENTS_ASSET]))
     ctx.checkpoints.add(gx.Checkpoint(name=daily_events.NAME, validation_definitions=vds,
                                       actions=daily_events.actions(), result_format="SUMMARY"))
-    monitor.checkpoints.actions.build_suite_docs(ctx, list(SUITES))
+    monitor.checkpoints.actions.build_suite_docs(ctx, list(SUITES) + list(teams))
     localise_docs(sorted((docs_site() / "expectations").glob("*.html")) + [docs_index()])
 
 
+def _delete(store, folder: str, name: str) -> None:
+    """Remove a stored checkpoint or validation definition, also one GX can no longer load
+    (it names a suite or batch that is gone): then its file goes."""
+    try:
+        store.delete(name)
+    except Exception:
+        (project_root() / "gx" / folder / f"{name}.json").unlink(missing_ok=True)
+
+
+def _validation_definition(ctx, name: str, suite, batch):
+    _delete(ctx.validation_definitions, "validation_definitions", name)
+    return ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+
+
 def verify_suite(suite, settings: Settings) -> None:
-    """Fail loudly if a loaded suite holds fewer expectations than expectations/ defines."""
-    defined = len(SUITES[suite.name](settings))
-    held = len(suite.expectations)
-    if held != defined:
+    """Fail loudly if a loaded monitor suite lacks any of the monitor's expectations, by
+    identity (check name): GX drops unregistered expectation types on load, silently."""
+    wanted = _wanted(suite.name, settings)
+    ours, _ = _split(suite, wanted)
+    held = {e.meta.get("check") for e in ours}
+    missing = [e.meta["check"] for e in wanted if e.meta["check"] not in held]
+    if missing:
         raise SuiteIntegrityError(
-            f"suite {suite.name} holds {held} of its {defined} expectations "
-            "(custom expectations not registered before the suite loaded?); run `runner.py init`")
+            f"suite {suite.name} holds {len(wanted) - len(missing)} of its {len(wanted)} expectations "
+            f"(missing: {', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''}; custom expectations not "
+            "registered before the suite loaded?); run `runner.py init`")
 
 
 def checkpoint(ctx, settings: Settings):
-    """The stored checkpoint, refused if a suite lost expectations on load."""
+    """The stored checkpoint, refused if a monitor suite lost expectations on load."""
     cp = ctx.checkpoints.get(daily_events.NAME)
     for vd in cp.validation_definitions:
-        verify_suite(vd.suite, settings)
+        if vd.suite.name in SUITES:
+            verify_suite(vd.suite, settings)
     return cp
 
 
 def run_checkpoint(ctx, settings: Settings, run_id: str, run_time: dt.datetime):
+    scope_to_day(ctx, dt.date.fromisoformat(run_id[:10]))
     cp = checkpoint(ctx, settings)
     try:
         return cp.run(run_id=RunIdentifier(run_name=run_id, run_time=run_time))

@@ -53,7 +53,7 @@ def _run_checks(eng, url, metrics: DayRun, settings: Settings, options: notify.R
     gx_project.point_at_day(url, day)
     ctx = gx_project.context()
     gx_project.sync(ctx, settings)
-    links = gx_project.docs_links(run_id, now, settings.alerting.docs_base_url)
+    links = gx_project.docs_links(run_id, now, settings.alerting.docs_base_url, gx_project.team_suites(settings))
     token = notify.run_options.set(dataclasses.replace(options, docs_links=links))
     _make_room_in_docs(settings)
     try:
@@ -77,7 +77,7 @@ def _make_room_in_docs(settings: Settings) -> None:
     """Prune old runs before this one, so the index the run builds links only pages that exist.
     A failure is logged: Data Docs never decide a verdict."""
     try:
-        gx_project.prune_results(settings.docs.keep_runs - 1)
+        gx_project.prune_results(settings.docs.keep_runs - 1, gx_project.team_suites(settings))
     except Exception as exc:
         log.warning("Data Docs pruning failed and is left for the next run: %s: %s", type(exc).__name__, str(exc)[:300])
 
@@ -87,7 +87,8 @@ def _housekeeping(run_id: str, now, settings: Settings) -> None:
     run's exit code (a page pruned by a concurrent run of another day, say)."""
     try:
         gx_project.localise_docs([gx_project.docs_index()] + [
-            gx_project.docs_site() / rel for rel in gx_project.docs_pages(run_id, now).values()])
+            gx_project.docs_site() / rel
+            for rel in gx_project.docs_pages(run_id, now, gx_project.team_suites(settings)).values()])
     except Exception as exc:
         log.warning("run %s: verdict stored; Data Docs housekeeping failed and is left for the next run: %s: %s",
                     run_id, type(exc).__name__, str(exc)[:300])

@@ -52,6 +52,16 @@ def event_params(settings: Settings) -> dict:
             "tz": settings.day.timezone}
 
 
+def pass_sql(rows_sql: str) -> str:
+    """The metrics pass over a source's SELECT of the day (monitor.sources)."""
+    return _sql("day_metrics.sql").replace("%(day_rows)s", rows_sql)
+
+
+def pass_params(settings: Settings, day: dt.date) -> dict:
+    return {"day": day, **event_params(settings), "gap_seconds": settings.sessions.inactivity_minutes * 60,
+            "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes}
+
+
 def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
     """How to compute the day's metrics in the run's snapshot: here all of it happens there,
     once the source has done what it does first (statistics for the planner, the day's new
@@ -66,15 +76,8 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
     source = sources.source_for(settings)
     cursor = conn.connection.cursor()
     rows_sql, rows_params = source.day_rows(cursor, day)
-    params = {
-        **rows_params,
-        "day": day,
-        **event_params(settings),
-        "gap_seconds": settings.sessions.inactivity_minutes * 60,
-        "future_tolerance_minutes": settings.thresholds.future_tolerance_minutes,
-    }
     set_pass_settings(cursor)
-    cursor.execute(_sql("day_metrics.sql").replace("%(day_rows)s", rows_sql), params)
+    cursor.execute(pass_sql(rows_sql), {**rows_params, **pass_params(settings, day)})
     rows, picked = [], []
     for m, d, v in cursor.fetchall():
         if m.startswith("sample:"):
