@@ -157,6 +157,7 @@ def test_a_role_with_only_select_on_the_source_runs_it(snowplow, server_url, use
     url = database.database_url()
     name = sa.engine.make_url(url).database
     role = f"reader_{name}"  # roles are the server's: one per test database
+    pipeline.init(s)  # as the schema's owner, once: the day-rows batch follows the source
     with database.engine().begin() as conn:
         conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
         conn.execute(sa.text(f"GRANT CONNECT ON DATABASE {name} TO {role}"))

@@ -281,12 +281,12 @@ class Relation:
         def field(name: str) -> str:
             return f"coalesce(x.data->>'{name}', x.f_{name})"
         fields = ("session_id", "page_url", "referrer", "user_agent", "utm_source", "utm_medium", "utm_campaign",
-                  "device_type", "order_id", "revenue", "currency")
+                  "device_type", "order_id", "revenue", "currency")  # sources.DAY_EVENTS_COLUMNS' order
+        revenue = (f"(SELECT CASE WHEN pg_input_is_valid(v, 'numeric') AND v::numeric BETWEEN -1e15 AND 1e15 "
+                   f"THEN v::numeric END FROM {field('revenue')} AS v)")
         return f"""
             SELECT x.row_id, x.client_id, x.ts, x.event_name, x.data,
-                   {', '.join(field(f) for f in fields if f != 'revenue')},
-                   (SELECT CASE WHEN pg_input_is_valid(v, 'numeric') AND v::numeric BETWEEN -1e15 AND 1e15
-                                THEN v::numeric END FROM {field('revenue')} AS v) AS revenue
+                   {', '.join(field(f) if f != 'revenue' else revenue for f in fields)}
             FROM (SELECT {self._row_ref()} AS row_id,
                          nullif(btrim({text('client_id')}), '') AS client_id, {ts or 'NULL::timestamptz'} AS ts,
                          nullif(btrim({text('event_name')}), '') AS event_name, {data} AS data,
