@@ -16,7 +16,7 @@ from monitor import settings
 from monitor.store import database
 from monitor.delivery import notify
 from monitor.store import results as results_store
-from monitor.verdict.summary import summarize
+from monitor.verdict.summary import lake_results, summarize
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class UpdateRunDataDocsAction(DataDocsAction):
     type: Literal["update_run_data_docs"] = "update_run_data_docs"
 
     def run(self, checkpoint_result, action_context=None) -> dict:
-        ids = list(checkpoint_result.run_results)
+        ids = list(checkpoint_result.run_results) + [i for i, _ in lake_results.get()]
         try:
             self._for_review(checkpoint_result)
             self._build_data_docs(resource_identifiers=ids)
@@ -140,7 +140,7 @@ class UpdateRunDataDocsAction(DataDocsAction):
         markers ("Show more info")."""
         store = self._resolve_context().context.validation_results_store
         where = database.masked(database.database_url())
-        for identifier, result in checkpoint_result.run_results.items():
+        for identifier, result in [*checkpoint_result.run_results.items(), *lake_results.get()]:
             result.results = sorted(result.results, key=_review_rank)
             result.meta["batch_markers"] = {**(result.meta.get("batch_markers") or {}), "database": where}
             store.set(identifier, result)

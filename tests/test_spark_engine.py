@@ -433,3 +433,46 @@ def test_typed_parquet_in_the_lake_is_read_with_the_mapping(use_database, spark,
     sp = _compute(spark_engine, DAY, settings.load())
     _assert_same(pg, sp)
     assert pg[("null_timestamp", "")] > 0 and pg[("rows", "")] > 1000
+
+
+def test_a_team_suite_reads_the_lake_days_rows_as_postgres_reads_the_loaded(use_database, spark, tmp_path,
+                                                                             monkeypatch):
+    """[suites] extra on the spark engine: the team's suite runs on the lake day's rows (a
+    Spark DataFrame through GX's Spark datasource) and finds what it finds on the same
+    rows loaded into PostgreSQL, with the same check names, statuses and counts."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    from monitor.verdict import gx_project, pipeline
+
+    rows = generator.Generator(seed=4, sessions_per_day=300).day_rows(DAY) + [
+        ["c-odd", f"{DAY}T10:05:00Z", "purchase", json.dumps({"order_id": "o-x", "revenue": 20, "currency": "XXX"})],
+        ["c-odd", f"{DAY}T10:06:00Z", "purchase", json.dumps({"order_id": "o-big", "revenue": 5000,
+                                                             "currency": "EUR"})]]
+    src = generator.write_csv(tmp_path / "lake" / f"date={DAY}" / "events.csv", rows)
+    folder = gx_project.project_root() / "gx" / "expectations"
+    ctx = gx_project.context()
+    suite = ctx.suites.add(gx.ExpectationSuite(name="lake_rules"))
+    suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="currency", value_set=["EUR"], severity="critical"))
+    suite.add_expectation(gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query="SELECT order_id FROM {batch} WHERE revenue > 1000", severity="warning"))
+    suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column="client_id", mostly=0.5, severity="warning"))
+    try:
+        results = {}
+        for engine in ("postgres", "spark"):
+            use_database()
+            cfg = tmp_path / f"{engine}.toml"
+            cfg.write_text(f'[suites]\nextra = ["lake_rules"]\n[engine]\nname = "{engine}"\n'
+                           f'spark_source = "{tmp_path / "lake"}"\n[spark]\nmaster = "local[2]"\n')
+            monkeypatch.setenv("MONITOR_CONFIG", str(cfg))
+            s = settings.load()
+            pipeline.init(s)
+            if engine == "postgres":
+                loader.load_file(database.engine(), s, src, DAY)
+            summary = pipeline.run_day(DAY, s, send=False)
+            results[engine] = {r.check: (r.status, r.observed) for r in summary.results if r.suite == "lake_rules"}
+        assert results["spark"] == results["postgres"], results
+        assert results["spark"]["lake_rules.values_to_be_in_set(currency)"] == ("critical", 1)
+        assert results["spark"]["lake_rules.unexpected_rows"][0] == "warning"
+    finally:
+        (folder / "lake_rules.json").unlink(missing_ok=True)

@@ -80,6 +80,8 @@ def _share_compiled_templates() -> None:
 _share_compiled_templates()
 
 DATASOURCE = "events_db"
+LAKE_DATASOURCE = "events_lake"  # the spark engine: a team's suites read the lake day's rows as a DataFrame
+LAKE_CHECKPOINT = "daily_events_lake_rows"  # those suites, run before daily_events (which holds the actions)
 ASSET = "day_metric_window"  # the monitor's suites read the day's metric window
 EVENTS_ASSET = "day_events"  # a team's suites read the day's rows
 BATCH = "day"
@@ -103,6 +105,10 @@ def _vd_name(suite: str) -> str:
     return suite if suite in SUITES else f"{suite}.day_events"
 
 
+def _on_lake(settings: Settings) -> bool:
+    return settings.engine.name == "spark" and bool(team_suites(settings))
+
+
 def project_root() -> Path:
     return project.gx_root()
 
@@ -115,17 +121,22 @@ def docs_index() -> Path:
     return docs_site() / "index.html"
 
 
-def docs_pages(run_id: str, run_time: dt.datetime, extra: tuple[str, ...] = ()) -> dict[str, str]:
-    """Site-relative path of each suite's Data Docs page for one run (as GX names them)."""
+def docs_pages(run_id: str, run_time: dt.datetime, extra: tuple[str, ...] = (), lake: bool = False) -> dict[str, str]:
+    """Site-relative path of each suite's Data Docs page for one run (as GX names them);
+    ``extra``: a team's suites, on the lake's batch when ``lake``."""
     stamp = run_time.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-    return {suite: f"validations/{suite}/{run_id}/{stamp}/{DATASOURCE}-{_asset_of(suite)}.html"
+
+    def source(suite: str) -> str:
+        return LAKE_DATASOURCE if lake and suite not in SUITES else DATASOURCE
+    return {suite: f"validations/{suite}/{run_id}/{stamp}/{source(suite)}-{_asset_of(suite)}.html"
             for suite in (*SUITES, *extra)}
 
 
-def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "", extra: tuple[str, ...] = ()) -> dict[str, str]:
+def docs_links(run_id: str, run_time: dt.datetime, base_url: str = "", extra: tuple[str, ...] = (),
+               lake: bool = False) -> dict[str, str]:
     """URL of each suite's page: under ``base_url`` when Data Docs are served, else a file URL."""
     return {suite: f"{base_url.rstrip('/')}/{rel}" if base_url else (docs_site() / rel).as_uri()
-            for suite, rel in docs_pages(run_id, run_time, extra).items()}
+            for suite, rel in docs_pages(run_id, run_time, extra, lake).items()}
 
 
 def localise_docs(pages=None) -> None:
@@ -242,6 +253,22 @@ def _assets(ctx) -> dict:
     return batches
 
 
+def _lake_batch(ctx):
+    """The team suites' batch on the spark engine: the lake day's rows, a DataFrame handed in per run."""
+    try:
+        ds = ctx.data_sources.get(LAKE_DATASOURCE)
+    except (KeyError, ValueError, LookupError):
+        ds = ctx.data_sources.add_spark(LAKE_DATASOURCE)
+    try:
+        asset = ds.get_asset(EVENTS_ASSET)
+    except LookupError:
+        asset = ds.add_dataframe_asset(EVENTS_ASSET)
+    try:
+        return asset.get_batch_definition(BATCH)
+    except (KeyError, ValueError, LookupError):
+        return asset.add_batch_definition_whole_dataframe(BATCH)
+
+
 def team_suite(ctx, name: str):
     """A team's suite as listed in [suites] extra; one that does not exist, or loses an
     expectation on load (a type GX does not know), is a usage error naming it."""
@@ -271,6 +298,10 @@ def team_suite(ctx, name: str):
 def _sync(ctx, settings: Settings) -> None:
     batches = _assets(ctx)
     teams = team_suites(settings)
+    lake = _on_lake(settings)
+    if lake:
+        batches[LAKE_DATASOURCE] = _lake_batch(ctx)
+    teams_ds = LAKE_DATASOURCE if lake else DATASOURCE
     current = True
     for name in SUITES:
         try:
@@ -283,13 +314,18 @@ def _sync(ctx, settings: Settings) -> None:
     for name in teams:
         try:
             vd = ctx.validation_definitions.get(_vd_name(name))
-            current &= vd.suite.name == name and vd.data.data_asset.name == EVENTS_ASSET
+            current &= (vd.suite.name == name and vd.data.data_asset.name == EVENTS_ASSET
+                        and vd.data.data_asset.datasource.name == teams_ds)
         except Exception:
             current = False
     try:
         stored = ctx.checkpoints.get(daily_events.NAME)
         current &= [(a.type, a.name) for a in stored.actions] == [(a.type, a.name) for a in daily_events.actions()]
-        current &= [vd.name for vd in stored.validation_definitions] == [_vd_name(n) for n in (*SUITES, *teams)]
+        current &= [vd.name for vd in stored.validation_definitions] == [_vd_name(n) for n in SUITES] + (
+            [] if lake else [_vd_name(n) for n in teams])
+        if lake:
+            current &= [vd.name for vd in ctx.checkpoints.get(LAKE_CHECKPOINT).validation_definitions] == [
+                _vd_name(n) for n in teams]
     except Exception:
         current = False
     if current:
@@ -306,9 +342,13 @@ def _sync(ctx, settings: Settings) -> None:
         suite = ctx.suites.add_or_update(gx.ExpectationSuite(
             name=name, expectations=_wanted(name, settings) + [copy.copy(e) for e in theirs]))
         vds.append(_validation_definition(ctx, name, suite, batches[ASSET]))
-    for name in teams:
-        vds.append(_validation_definition(ctx, _vd_name(name), suites[name], batches[EVENTS_ASSET]))
-    ctx.checkpoints.add(gx.Checkpoint(name=daily_events.NAME, validation_definitions=vds,
+    team_vds = [_validation_definition(ctx, _vd_name(name), suites[name],
+                                       batches[LAKE_DATASOURCE] if lake else batches[EVENTS_ASSET]) for name in teams]
+    _delete(ctx.checkpoints, "checkpoints", LAKE_CHECKPOINT)
+    if lake:  # a DataFrame batch takes its rows as a batch parameter no SQL batch accepts: a checkpoint of its own
+        ctx.checkpoints.add(gx.Checkpoint(name=LAKE_CHECKPOINT, validation_definitions=team_vds, actions=[],
+                                          result_format="SUMMARY"))
+    ctx.checkpoints.add(gx.Checkpoint(name=daily_events.NAME, validation_definitions=vds + ([] if lake else team_vds),
                                       actions=daily_events.actions(), result_format="SUMMARY"))
     monitor.checkpoints.actions.build_suite_docs(ctx, list(SUITES) + list(teams))
     localise_docs(sorted((docs_site() / "expectations").glob("*.html")) + [docs_index()])
@@ -351,8 +391,23 @@ def checkpoint(ctx, settings: Settings):
     return cp
 
 
+def run_lake_suites(ctx, settings: Settings, run_id: str, run_time: dt.datetime):
+    """The spark engine: a team's suites on the lake day's rows (a DataFrame); their results
+    join the run's through summary.lake_results, before daily_events' actions read them."""
+    from monitor.engines import spark as spark_engine
+
+    day = dt.date.fromisoformat(run_id[:10])
+    frame = spark_engine.day_events_frame(spark_engine.session(settings), day, settings)
+    return ctx.checkpoints.get(LAKE_CHECKPOINT).run(
+        batch_parameters={"dataframe": frame}, run_id=RunIdentifier(run_name=run_id, run_time=run_time))
+
+
 def run_checkpoint(ctx, settings: Settings, run_id: str, run_time: dt.datetime):
     scope_to_day(ctx, dt.date.fromisoformat(run_id[:10]))
+    if _on_lake(settings):
+        from monitor.verdict import summary
+
+        summary.lake_results.set(list(run_lake_suites(ctx, settings, run_id, run_time).run_results.items()))
     cp = checkpoint(ctx, settings)
     try:
         return cp.run(run_id=RunIdentifier(run_name=run_id, run_time=run_time))

@@ -15,7 +15,7 @@ from monitor.store import schema, user_agents
 from monitor.verdict.day_run import DayRun
 from monitor.errors import InfrastructureError
 from monitor.settings import Settings
-from monitor.verdict.summary import DaySummary, summarize
+from monitor.verdict.summary import DaySummary, lake_results, summarize
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +53,21 @@ def _run_checks(eng, url, metrics: DayRun, settings: Settings, options: notify.R
     gx_project.point_at_day(url, day)
     ctx = gx_project.context()
     gx_project.sync(ctx, settings)
-    links = gx_project.docs_links(run_id, now, settings.alerting.docs_base_url, gx_project.team_suites(settings))
+    links = gx_project.docs_links(run_id, now, settings.alerting.docs_base_url, gx_project.team_suites(settings),
+                                  gx_project._on_lake(settings))
     token = notify.run_options.set(dataclasses.replace(options, docs_links=links))
     _make_room_in_docs(settings)
     try:
         result = gx_project.run_checkpoint(ctx, settings, run_id, now)
     except Exception as exc:
+        lake_results.set([])
         if isinstance(exc, InfrastructureError):
             raise
         raise InfrastructureError(f"checkpoint failed for {day}: {type(exc).__name__}: {str(exc)[:300]}") from exc
     finally:
         notify.run_options.reset(token)
     summary = summarize(result)
+    lake_results.set([])  # a team's lake results belong to this run only
     with eng.begin() as conn:
         if not results_store.is_stored(conn, run_id):  # the store action failed: never lose results
             log.error("results action did not store run %s; storing now", run_id)
@@ -88,7 +91,8 @@ def _housekeeping(run_id: str, now, settings: Settings) -> None:
     try:
         gx_project.localise_docs([gx_project.docs_index()] + [
             gx_project.docs_site() / rel
-            for rel in gx_project.docs_pages(run_id, now, gx_project.team_suites(settings)).values()])
+            for rel in gx_project.docs_pages(run_id, now, gx_project.team_suites(settings),
+                                             gx_project._on_lake(settings)).values()])
     except Exception as exc:
         log.warning("run %s: verdict stored; Data Docs housekeeping failed and is left for the next run: %s: %s",
                     run_id, type(exc).__name__, str(exc)[:300])

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 from dataclasses import dataclass, field
 
 SEVERITY_RANK = {"pass": 0, "warning": 1, "critical": 2}
+# the spark engine: a team's suites' results on the lake day's rows, run just before the
+# checkpoint whose actions summarise the run (verdict.gx_project.run_lake_suites)
+lake_results: contextvars.ContextVar[list] = contextvars.ContextVar("lake_results", default=[])
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,7 @@ def summarize(checkpoint_result) -> DaySummary:
     run_id = checkpoint_result.run_id
     run_name = run_id.run_name
     results: list[CheckResult] = []
-    for identifier, suite_result in checkpoint_result.run_results.items():
+    for identifier, suite_result in [*checkpoint_result.run_results.items(), *lake_results.get()]:
         suite = suite_result.suite_name or identifier.expectation_suite_identifier.name
         results.extend(check_results(suite, suite_result))
     run_time = run_id.run_time or dt.datetime.now(dt.timezone.utc)

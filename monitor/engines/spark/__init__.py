@@ -205,21 +205,50 @@ def _schema_rows(file_columns: list[list[str]]) -> list[tuple[str, str, float]]:
     return rows
 
 
-def day_metric_rows(spark, eng: sa.Engine, day: dt.date, settings: Settings) -> list[tuple[str, str, float]]:
-    """The day's (metric, dimension, value) rows, computed by Spark."""
+def _day_frames(spark, day: dt.date, settings: Settings, numbered: bool = False):
+    """The day's files as one DataFrame of text columns (None: no data), and each file's columns."""
     if not settings.engine.spark_source:
         raise UsageError("the spark engine needs engine.spark_source in monitor.toml (the lake folder)")
     files = partition_files(spark, settings.engine.spark_source, day)
     if not files:  # no folder, or no data file in it: the day has no data (no_data alerts)
-        return [("rows", "", 0.0), ("loads", "", 0.0)]
+        return None, []
     frames, file_columns = [], []
     from pyspark.sql import functions as F
 
     for path, fmt, mtime in files:
         df, columns = _read_file(spark, path, fmt, settings)
-        frames.append(df.withColumn("arrived", F.lit(dt.datetime.fromtimestamp(mtime / 1000, dt.timezone.utc))))
+        df = df.withColumn("arrived", F.lit(dt.datetime.fromtimestamp(mtime / 1000, dt.timezone.utc)))
+        if numbered:  # a row's name in a team's results: its file and its position there
+            df = df.withColumn("file", F.lit(path.rsplit("/", 1)[-1])).withColumn(
+                "row", F.monotonically_increasing_id() + 1)
+        frames.append(df)
         file_columns.append(columns)
-    day_rows = functools.reduce(lambda a, b: a.unionByName(b), frames)
+    return functools.reduce(lambda a, b: a.unionByName(b), frames), file_columns
+
+
+def day_events_frame(spark, day: dt.date, settings: Settings):
+    """The lake day's rows as a team's GX suites see them (day_events.sql): the DataFrame
+    the team suites' Spark batch is (an empty one for a day without files)."""
+    rows, _ = _day_frames(spark, day, settings, numbered=True)
+    if rows is None:
+        from pyspark.sql import types as T
+
+        text = [f for f in ("row_id", "client_id", "event_name", "event_data", "session_id", "page_url", "referrer",
+                            "user_agent", "utm_source", "utm_medium", "utm_campaign", "device_type", "order_id",
+                            "currency")]
+        schema = T.StructType([T.StructField(n, T.StringType()) for n in text]
+                              + [T.StructField("timestamp", T.TimestampType()),
+                                 T.StructField("revenue", T.DecimalType(38, 9))])
+        return spark.createDataFrame([], schema)
+    rows.createOrReplaceTempView("day_rows_numbered")
+    return spark.sql(_sql("day_events.sql").template)
+
+
+def day_metric_rows(spark, eng: sa.Engine, day: dt.date, settings: Settings) -> list[tuple[str, str, float]]:
+    """The day's (metric, dimension, value) rows, computed by Spark."""
+    day_rows, file_columns = _day_frames(spark, day, settings)
+    if day_rows is None:
+        return [("rows", "", 0.0), ("loads", "", 0.0)]
     day_rows.createOrReplaceTempView("day_rows")
     params = _params(day, settings)
     from pyspark import StorageLevel
