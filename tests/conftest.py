@@ -136,7 +136,7 @@ def load_day(tmp_path: Path, day: dt.date, incidents: tuple[str, ...] = (), seed
 # The files that take longest start first, so the two xdist workers finish together
 # (a file stays on one worker: its module fixtures are built once).
 SLOWEST_FIRST = ("test_spark_engine.py", "test_detection.py", "test_baselines.py", "test_intraday.py",
-                 "test_real_exports.py",
+                 "test_real_exports.py", "test_in_place.py", "test_team_suites.py",
                  "test_poison_values.py", "test_alerting.py", "test_gate.py", "test_incidents.py")
 
 

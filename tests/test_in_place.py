@@ -38,7 +38,7 @@ def _config(tmp_path, monkeypatch, text: str):
 
 
 def _load_days(tmp_path, incidents: tuple[str, ...], s) -> list[dt.date]:
-    gen = generator.Generator(seed=17, sessions_per_day=900)
+    gen = generator.Generator(seed=17, sessions_per_day=600)
     out = []
     for i in range(HISTORY + len(incidents)):
         day = START + dt.timedelta(days=i)

@@ -24,7 +24,7 @@ SUITE = "shop_rules"
 
 
 def _load(tmp_path, day: dt.date, extra_rows: list[list[str]] = ()) -> int:
-    rows = generator.Generator(seed=day.day, sessions_per_day=500).day_rows(day) + list(extra_rows)
+    rows = generator.Generator(seed=day.day, sessions_per_day=300).day_rows(day) + list(extra_rows)
     path = generator.write_csv(tmp_path / f"events_{day}.csv", rows)
     return loader.load_file(database.engine(), settings.load(), path, day).rows
 
@@ -209,3 +209,24 @@ def test_a_team_suite_as_a_json_file_in_gx_expectations(db, tmp_path, monkeypatc
     summary = pipeline.run_day(DAY, settings.load(), send=False)
     r = next(r for r in summary.results if r.suite == "file_rules")
     assert (r.check, r.category, r.status) == ("currency_is_eur", "custom", "warning"), r.message
+
+
+def test_team_alerts_reach_slack_email_and_the_report(team, monkeypatch, tmp_path):
+    import email
+
+    from tests.peers import Mailbox, Webhook, mail_env
+
+    with Webhook() as hook, Mailbox() as mail:
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url)
+        mail_env(monkeypatch, mail.port)
+        summary = pipeline.run_day(DAY, settings.load())
+        assert summary.status == "critical"
+        assert len(hook.posts) == 1 and len(mail.messages) == 1
+        slack = json.dumps(hook.posts[0])
+        assert "shop_rules.values_to_be_in_set(currency)" in slack and "XXX" in slack
+        body = email.message_from_bytes(mail.messages[0].content)
+        text = next(p.get_payload(decode=True).decode() for p in body.walk() if p.get_content_type() == "text/plain")
+        assert "shop_rules.values_to_not_be_null(order_id)" in text
+    out = tmp_path / "report.html"
+    assert main(["report", "--start", str(DAY), "--end", str(DAY), "--out", str(out)]) == 0
+    assert "shop_rules.values_to_be_in_set(currency)" in out.read_text()

@@ -160,8 +160,12 @@ class InPlace:
         """Classify the day's user agents the store does not know yet (a load does this for
         files): devices and bots come from the day's distinct agents."""
         sql, params = self._rel(cursor).agents_sql(day)
-        cursor.execute(f"""SELECT a.user_agent FROM ({sql}) a
-                           WHERE NOT EXISTS (SELECT 1 FROM monitor.user_agents k WHERE k.user_agent = a.user_agent)""",
+        # known agents drop out by their 8-byte key first (a hash anti-join), so only the day's
+        # new ones are made distinct: after the first days, a handful
+        cursor.execute(f"""SELECT DISTINCT a.user_agent FROM ({sql}) a
+                           WHERE NOT EXISTS (SELECT 1 FROM monitor.user_agents k
+                                             WHERE k.ua_hash = hashtextextended(a.user_agent, 0)
+                                               AND k.user_agent = a.user_agent)""",
                        {**params, "ev_purchase": self.settings.events.purchase})
         user_agents.store_user_agents(cursor, [r[0] for r in cursor.fetchall()])
 
@@ -196,7 +200,7 @@ class InPlace:
 
     def fingerprint(self, cursor, day: dt.date) -> str | None:
         sql, params = self._rel(cursor).fingerprint_sql(day)
-        cursor.execute(sql, params)
+        cursor.execute(sql, {**params, "ev_purchase": self.settings.events.purchase})
         return cursor.fetchone()[0]
 
 

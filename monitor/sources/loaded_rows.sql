@@ -1,11 +1,12 @@
 -- The loader's rows of day %(day)s (events.raw_events, text as received), as the PostgreSQL
 -- pass reads a day from any source: one row per event with rk (the row's key: load and
 -- line packed into one bigint), client_id, ts_text, event_name, purchase, data_hash, ts,
--- malformed, no_payload, bad_bytes, arrived and the flattened fields the pass reads.
+-- malformed, no_payload, bad_bytes, arrived, the flattened fields the pass reads, and fp and
+-- stamp (a relation's fingerprint; the loads say whether a loaded day changed).
 -- The inner query (OFFSET 0: not merged) parses the JSON and the timestamp once per row,
 -- in parallel workers. A field is the payload's key, else the flattened export's column
 -- of that name (kept in ``extra``): the payload wins.
-SELECT r.*, r.data IS NULL AND NOT r.no_payload AS malformed,
+SELECT r.*, r.data IS NULL AND NOT r.no_payload AS malformed, 0::bigint AS fp, NULL::text AS stamp,
        coalesce(r.data->>'page_url', r.x->>'page_url') AS page_url,
        coalesce(r.data->>'referrer', r.x->>'referrer') AS referrer,
        coalesce(r.data->>'utm_source', r.x->>'utm_source') AS utm_source,

@@ -26,6 +26,9 @@ PASS_FIELDS = ("page_url", "referrer", "utm_source", "utm_medium", "utm_campaign
 _JSON = ("json", "jsonb")
 _NUMBER = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
 _MICROS, _MILLIS = 10**14, 10**11  # an epoch number this large is in micro- or milliseconds
+# the day's fingerprint over a source's rows (day_rows' fp and stamp columns): the metrics
+# pass computes it (day_metrics.sql), `status` again over the relation
+FINGERPRINT = "count(*) || '/' || coalesce(sum(fp::numeric), 0) || '/' || coalesce(max(stamp), '')"
 
 
 def quote(name: str) -> str:
@@ -230,6 +233,10 @@ class Relation:
             return e.sql if _base_type(e.type) == "timestamp with time zone" else f"({e.sql} AT TIME ZONE 'UTC')"
         return "statement_timestamp()"
 
+    def _stamp(self) -> str:
+        e = self.resolve("loaded_at")
+        return f"({e.sql})::text" if e is not None else "NULL::text"
+
     def day_rows(self, day: dt.date) -> tuple[str, dict]:
         """The SELECT the pass reads the day from, and its parameters: one row per event with
         the columns of the loader's rows (sources/loaded.py)."""
@@ -240,7 +247,7 @@ class Relation:
         fields = {f: self.resolve(f) for f in FIELD_COLUMNS}
         flat = ", ".join(f"{e.text} AS f_{f}" if e else f"NULL::text AS f_{f}" for f, e in fields.items()
                          if f in PASS_FIELDS)
-        identity = ", ".join(f"x.f_{f}" for f in PASS_FIELDS)
+        identity = ", chr(31), ".join(f"x.f_{f}" for f in PASS_FIELDS)
         where, params = self.predicate(day)
         name = f"nullif(btrim({event.text}), '')" if event else "NULL::text"
         inner = f"""
@@ -249,13 +256,15 @@ class Relation:
                    {ts_text or 'NULL::text'} AS ts_text, {name} AS event_name,
                    coalesce({name} = %(ev_purchase)s, false) AS purchase,
                    {ts or 'NULL::timestamptz'} AS ts, {data} AS data, {no_payload} AS no_payload,
-                   {payload_text} AS payload_text, {self._arrived()} AS arrived, {flat}
+                   {payload_text} AS payload_text, {self._arrived()} AS arrived, {self._stamp()} AS stamp, {flat}
             FROM {self._from()} WHERE {where} OFFSET 0"""
         sql = f"""
             SELECT x.rk, x.client_id, x.ts_text, x.event_name, x.purchase, x.ts, x.no_payload, x.arrived,
-                   x.data IS NULL AND NOT x.no_payload AS malformed, false AS bad_bytes,
-                   coalesce(hashtextextended(x.payload_text, 0), 0)
-                       # hashtextextended(array[{identity}]::text, 7) AS data_hash,
+                   x.data IS NULL AND NOT x.no_payload AS malformed, false AS bad_bytes, x.stamp,
+                   x.data_hash,
+                   -- the row as the checks read it, for the day's fingerprint (sources.InPlace)
+                   x.data_hash # hashtextextended(concat(x.rk, chr(31), x.client_id, chr(31), x.ts_text, chr(31),
+                                                         x.event_name), 11) AS fp,
                    {', '.join(f"coalesce(x.data->>'{f}', x.f_{f}) AS {f}" for f in PASS_FIELDS
                               if f not in ('order_id', 'revenue'))},
                    CASE WHEN x.purchase THEN coalesce(x.data->>'order_id', x.f_order_id) END AS order_id,
@@ -263,7 +272,12 @@ class Relation:
                        SELECT CASE WHEN pg_input_is_valid(v, 'numeric') THEN
                                    CASE WHEN v::numeric BETWEEN -1e15 AND 1e15 THEN v::numeric END END
                        FROM coalesce(x.data->>'revenue', x.f_revenue) AS v) END AS revenue
-            FROM ({inner}) x"""
+            FROM (SELECT x.*,
+                         -- a row's identity (duplicates): its payload and its mapped fields, hashed
+                         -- once (a field's separator never occurs in text; NULL reads as '')
+                         coalesce(hashtextextended(x.payload_text, 0), 0)
+                             # hashtextextended(concat({identity}), 7) AS data_hash
+                  FROM ({inner}) x OFFSET 0) x"""
         return sql, params
 
     def day_events_sql(self, b: Bounds) -> str:
@@ -295,18 +309,22 @@ class Relation:
 
     # -- what else a run reads -----------------------------------------------------------
     def agents_sql(self, day: dt.date) -> tuple[str, dict]:
-        """The day's distinct user agents (classified before the pass, as a load does)."""
-        rows, params = self.day_rows(day)
-        return f"SELECT DISTINCT user_agent FROM ({rows}) d WHERE user_agent IS NOT NULL", params
+        """The day's user agents (the caller keeps the new ones, classified before the pass,
+        as a load does): the agent's column (or path) and the payload's key only."""
+        where, params = self.predicate(day)
+        ua = self.resolve("user_agent")
+        data, _, _ = self._payload()
+        mapped = ua.text if ua is not None else "NULL::text"
+        agent = f"coalesce(({data})->>'user_agent', {mapped})" if self.resolve("event_data") else mapped
+        return (f"SELECT user_agent FROM (SELECT {agent} AS user_agent FROM {self._from()} "
+                f"WHERE {where}) d WHERE user_agent IS NOT NULL"), params
 
     def fingerprint_sql(self, day: dt.date) -> tuple[str, dict]:
-        """A cheap fingerprint of the day: its row count and the latest load stamp when the
-        mapping names one, else a sum of the rows' hashes (catches any change)."""
-        where, params = self.predicate(day)
-        stamp = self.resolve("loaded_at")
-        change = (f"max({stamp.sql})::text" if stamp is not None
-                  else "sum(hashtextextended(r::text, 0)::numeric)::text")
-        return f"SELECT count(*) || '/' || coalesce({change}, '') FROM {self._from()} WHERE {where}", params
+        """The day's fingerprint, as the metrics pass computes it from the same rows: the row
+        count, a sum of hashes of each row as the checks read it, and the latest load stamp
+        when the mapping names one (rows added, changed or removed all change it)."""
+        rows, params = self.day_rows(day)
+        return f"SELECT {FINGERPRINT} FROM ({rows}) r", params
 
     def schema_rows(self, previous: set[str] | None) -> list[tuple[str, str, float]]:
         """The day's columns from the catalog, as contract names: ``column`` for each,

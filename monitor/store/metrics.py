@@ -7,8 +7,12 @@ from __future__ import annotations
 import datetime as dt
 
 
-def store_day_metrics(cursor, day: dt.date, rows: list, samples: list) -> None:
-    """Replace the day's rows in the metrics store, whichever engine computed them."""
+def store_day_metrics(cursor, day: dt.date, rows: list, samples: list, fingerprint: str | None = None) -> None:
+    """Replace the day's rows in the metrics store, whichever engine computed them; in place,
+    also the fingerprint of the rows they were computed from (the run records it)."""
+    cursor.execute("DELETE FROM monitor.day_fingerprints WHERE day = %s", (day,))
+    if fingerprint is not None:
+        cursor.execute("INSERT INTO monitor.day_fingerprints (day, fingerprint) VALUES (%s, %s)", (day, fingerprint))
     cursor.execute("DELETE FROM monitor.daily_metrics WHERE day = %s", (day,))
     cursor.executemany(
         "INSERT INTO monitor.daily_metrics (day, metric, dimension, value) VALUES (%s, %s, %s, %s)",

@@ -35,9 +35,11 @@ def record_covered_loads(conn: sa.Connection, run_id: str, day: dt.date) -> None
            WHERE run_id = :r"""), {"r": run_id, "d": day})
 
 
-def record_fingerprint(conn: sa.Connection, run_id: str, fingerprint: str | None) -> None:
-    """In place: the fingerprint of the day's rows the run's metrics saw (sources.InPlace)."""
-    conn.execute(sa.text("UPDATE monitor.runs SET fingerprint = :f WHERE run_id = :r"), {"r": run_id, "f": fingerprint})
+def record_fingerprint(conn: sa.Connection, run_id: str, day: dt.date) -> None:
+    """In place: the fingerprint of the day's rows the run's metrics saw, as the pass
+    computed it (monitor.day_fingerprints; sources.relation.FINGERPRINT)."""
+    conn.execute(sa.text("UPDATE monitor.runs SET fingerprint = (SELECT fingerprint FROM monitor.day_fingerprints "
+                         "WHERE day = :d) WHERE run_id = :r"), {"r": run_id, "d": day})
 
 
 def fail_run(eng: sa.Engine, run_id: str, exc: BaseException) -> None:

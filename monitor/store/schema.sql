@@ -226,6 +226,11 @@ CREATE TABLE IF NOT EXISTS monitor.day_samples (
     value      text
 );
 CREATE INDEX IF NOT EXISTS day_samples_day ON monitor.day_samples (day, check_name);
+-- in place: the fingerprint of the rows a day's metrics were computed from (sources.relation)
+CREATE TABLE IF NOT EXISTS monitor.day_fingerprints (
+    day         date PRIMARY KEY,
+    fingerprint text NOT NULL
+);
 -- in place, a sample names its row by the relation's row id, not by file and line
 ALTER TABLE monitor.day_samples ADD COLUMN IF NOT EXISTS row_id text;
 ALTER TABLE monitor.day_samples ALTER COLUMN line DROP NOT NULL;

@@ -78,14 +78,17 @@ def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -
     rows_sql, rows_params = source.day_rows(cursor, day)
     set_pass_settings(cursor)
     cursor.execute(pass_sql(rows_sql), {**rows_params, **pass_params(settings, day)})
-    rows, picked = [], []
+    rows, picked, fingerprint = [], [], None
     for m, d, v in cursor.fetchall():
         if m.startswith("sample:"):
             picked.append((m.removeprefix("sample:"), d, int(v)))
+        elif m == "fingerprint":
+            fingerprint = d
         else:
             rows.append((m, d, v))
     rows += source.schema_rows(cursor, day)
-    store_day_metrics(cursor, day, rows, source.samples(cursor, day, picked))
+    store_day_metrics(cursor, day, rows, source.samples(cursor, day, picked),
+                      fingerprint if source.in_place else None)
     return {(m, d): v for m, d, v in rows}
 
 

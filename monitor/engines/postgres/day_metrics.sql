@@ -9,7 +9,7 @@
 -- denominator) are left out.
 WITH ev AS MATERIALIZED (
     -- only the fields the metrics read, so the materialised day stays narrow
-    SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts, r.rk,
+    SELECT r.client_id, r.ts_text, r.event_name, r.data_hash, r.ts, r.rk, r.fp, r.stamp,
            r.malformed, r.no_payload, r.bad_bytes,
            r.page_url, r.referrer, r.utm_source, r.utm_medium, r.utm_campaign,
            -- the sessions sort carries this 8-byte key of the landing inputs, not the
@@ -269,5 +269,8 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL SELECT 'duplicate_order_revenue_differs', '', count(*) FILTER (WHERE revenue_differs) FROM orders
     UNION ALL (SELECT 'sample:duplicate_order_id', first::text, n FROM orders ORDER BY n DESC, first LIMIT 20)
     UNION ALL SELECT 'events_by_hour', lpad(hour::text, 2, '0'), n FROM hours
+    -- the rows' fingerprint (sources.relation.FINGERPRINT), kept apart from the metrics
+    UNION ALL SELECT 'fingerprint', count(*) || '/' || coalesce(sum(fp::numeric), 0) || '/' || coalesce(max(stamp), ''),
+                     0 FROM ev
 ) m
 WHERE value IS NOT NULL
