@@ -305,7 +305,7 @@ class Relation:
                          nullif(btrim({text('client_id')}), '') AS client_id, {ts or 'NULL::timestamptz'} AS ts,
                          nullif(btrim({text('event_name')}), '') AS event_name, {data} AS data,
                          {', '.join(f"{text(f)} AS f_{f}" for f in fields)}
-                  FROM {self._from()} WHERE {where}) x"""
+                  FROM {self._from()} WHERE {where} OFFSET 0) x"""  # OFFSET 0: each payload parsed once
 
     # -- what else a run reads -----------------------------------------------------------
     def agents_sql(self, day: dt.date) -> tuple[str, dict]:
