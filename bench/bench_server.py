@@ -45,3 +45,22 @@ def fresh_database(server: str, name: str):
         database.use(None)
         with admin.connect() as c:
             c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def timed_run(url: str, day, **env: str) -> float:
+    """`runner.py run --date D` as a downstream job calls it (process start to exit, in
+    seconds), with further environment (MONITOR_CONFIG, MONITOR_GX_ROOT); exit 0 or 1 only."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(root / "runner.py"), "run", "--date", str(day), "--no-notify"],
+                          env=dict(os.environ, DATABASE_URL=url, **env), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"run failed: {proc.stderr}")
+    return elapsed

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -61,16 +59,7 @@ def timed_pass(s: settings.Settings) -> tuple[float, dict]:
 
 
 def cli_run(url: str, config: Path | None) -> float:
-    env = dict(os.environ, DATABASE_URL=url)
-    if config:
-        env["MONITOR_CONFIG"] = str(config)
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), "run", "--date", str(DAY), "--no-notify"],
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"run failed: {proc.stderr}")
-    return elapsed
+    return bench_server.timed_run(url, DAY, **({"MONITOR_CONFIG": str(config)} if config else {}))
 
 
 def main() -> None:

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -53,14 +51,7 @@ s.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="event_name", value_set
 
 
 def cli_run(url: str, gx_root: Path, config: Path) -> float:
-    env = dict(os.environ, DATABASE_URL=url, MONITOR_GX_ROOT=str(gx_root), MONITOR_CONFIG=str(config))
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), "run", "--date", str(DAY), "--no-notify"],
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"run failed: {proc.stderr}")
-    return elapsed
+    return bench_server.timed_run(url, DAY, MONITOR_GX_ROOT=str(gx_root), MONITOR_CONFIG=str(config))
 
 
 def main() -> None:
