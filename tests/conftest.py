@@ -133,9 +133,20 @@ def load_day(tmp_path: Path, day: dt.date, incidents: tuple[str, ...] = (), seed
     return path
 
 
+def forget_suite(name: str) -> None:
+    """A test's team suite leaves no results or pages in the session's GX project behind
+    (the Data Docs index would link them for every later test)."""
+    from monitor.verdict import gx_project
+
+    uncommitted = gx_project.project_root() / "gx" / "uncommitted"
+    shutil.rmtree(uncommitted / "validations" / name, ignore_errors=True)
+    shutil.rmtree(gx_project.docs_site() / "validations" / name, ignore_errors=True)
+    (gx_project.docs_site() / "expectations" / f"{name}.html").unlink(missing_ok=True)
+
+
 # The files that take longest start first, so the two xdist workers finish together
 # (a file stays on one worker: its module fixtures are built once).
-SLOWEST_FIRST = ("test_spark_engine.py", "test_detection.py", "test_baselines.py", "test_intraday.py",
+SLOWEST_FIRST = ("test_spark_runs.py", "test_spark_engine.py", "test_detection.py", "test_baselines.py", "test_intraday.py",
                  "test_real_exports.py", "test_in_place.py", "test_team_suites.py",
                  "test_poison_values.py", "test_alerting.py", "test_gate.py", "test_incidents.py")
 

@@ -18,7 +18,7 @@ from monitor.cli import main
 from monitor.engines import postgres as postgres_engine
 
 START = dt.date(2026, 9, 1)
-HISTORY = 6
+HISTORY = 4
 # incidents a typed table can hold, per schema: Snowplow's is read by its timestamp range,
 # GA4's by the export's own day (so a late time on that day is out of the day, as for a dated load)
 CASES = {
@@ -38,7 +38,7 @@ def _config(tmp_path, monkeypatch, text: str):
 
 
 def _load_days(tmp_path, incidents: tuple[str, ...], s) -> list[dt.date]:
-    gen = generator.Generator(seed=17, sessions_per_day=600)
+    gen = generator.Generator(seed=17, sessions_per_day=500)
     out = []
     for i in range(HISTORY + len(incidents)):
         day = START + dt.timedelta(days=i)

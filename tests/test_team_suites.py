@@ -18,6 +18,7 @@ from great_expectations.expectations.row_conditions import Column
 from monitor import database, generator, loader, pipeline, settings
 from monitor.cli import main
 from monitor.verdict import gx_project
+from tests.conftest import forget_suite
 
 DAY = dt.date(2026, 9, 10)
 SUITE = "shop_rules"
@@ -64,6 +65,8 @@ def _restore_gx_project():
     for p in folder.glob("*.json"):
         if p.name not in before or p.name == "business_health.json":
             p.unlink()
+            if p.stem != "business_health":
+                forget_suite(p.stem)
     for p in (gx_project.project_root() / "gx" / "validation_definitions").glob("*.day_events*"):
         p.unlink()
 
