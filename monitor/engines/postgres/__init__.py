@@ -54,7 +54,9 @@ def event_params(settings: Settings) -> dict:
 
 def pass_sql(rows_sql: str) -> str:
     """The metrics pass over a source's SELECT of the day (monitor.sources)."""
-    return _sql("day_metrics.sql").replace("%(day_rows)s", rows_sql)
+    from monitor.sources.relation import FINGERPRINT  # written once: `status` computes it again
+
+    return _sql("day_metrics.sql").replace("__FINGERPRINT__", FINGERPRINT).replace("%(day_rows)s", rows_sql)
 
 
 def pass_params(settings: Settings, day: dt.date) -> dict:

@@ -270,7 +270,6 @@ SELECT metric, dimension, value::double precision FROM (
     UNION ALL (SELECT 'sample:duplicate_order_id', first::text, n FROM orders ORDER BY n DESC, first LIMIT 20)
     UNION ALL SELECT 'events_by_hour', lpad(hour::text, 2, '0'), n FROM hours
     -- the rows' fingerprint (sources.relation.FINGERPRINT), kept apart from the metrics
-    UNION ALL SELECT 'fingerprint', count(*) || '/' || coalesce(sum(fp::numeric), 0) || '/' || coalesce(max(stamp), ''),
-                     0 FROM ev
+    UNION ALL SELECT 'fingerprint', __FINGERPRINT__, 0 FROM ev
 ) m
 WHERE value IS NOT NULL
