@@ -9,6 +9,9 @@ loaded into PostgreSQL. In one session on one machine it times:
   * `runner.py run --date D` as a process with each engine (Spark's includes
     starting the JVM), with the peak memory (PSS) of everything that works for
     it: the run's process tree, and for PostgreSQL the server's processes;
+  * the yardstick (issue 26): spark_plain_pass.sql, the core metrics by hand in Spark SQL,
+    in the same JVM alternating with Spark's pass, and as its own process (starting its
+    JVM, python bench/spark_plain_pass.py) alternating with `run --engine spark`;
   * `load` of the day into PostgreSQL (what the PostgreSQL engine needs first);
   * Spark's pass again with ten more day folders in the lake (partition pruning).
 
@@ -42,6 +45,7 @@ from monitor.sources import loader
 from monitor.engines import postgres, spark as spark_engine  # noqa: E402
 
 import bench_server  # noqa: E402
+import spark_plain_pass  # noqa: E402
 
 TARGET = dt.date(2026, 6, 30)
 BASE_SESSIONS = 1_000_000 * 1500 // 5000
@@ -122,6 +126,30 @@ def cli_run(url: str, config: Path, engine: str, roots_extra=lambda: []) -> tupl
     return elapsed, mem.peak
 
 
+def plain_process(folder: Path) -> float:
+    """The yardstick as its own process: interpreter, JVM and the plain pass (seconds)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(HERE / "spark_plain_pass.py"), str(folder), str(TARGET), DRIVER_MEMORY],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"the plain pass failed: {proc.stderr[-2000:]}")
+    return time.perf_counter() - t0
+
+
+def check_plain(eng, plain: dict) -> None:
+    """The yardstick computes what the engine stored for the metrics both define."""
+    with eng.connect() as c:
+        stored = {(m, d): v for m, d, v in c.execute(sa.text(
+            "SELECT metric, dimension, value FROM monitor.daily_metrics WHERE day = :d"), {"d": TARGET})}
+    for key in [("rows", ""), ("null_client_id", ""), ("distinct_clients", ""), ("duplicate_rows", ""),
+                *[k for k in plain if k[0] == "events"]]:
+        if abs(plain[key] - stored.get(key, -1)) > 1e-9:
+            raise SystemExit(f"the plain pass disagrees with the engine on {key}: {plain[key]} vs {stored.get(key)}")
+    sessions = plain[("sessions_all", "")]
+    if abs(sessions - stored[("sessions", "")] - stored.get(("bot_sessions", ""), 0)) > 0.001 * sessions:
+        raise SystemExit(f"the plain pass's sessions ({sessions}) are not the engine's")
+
+
 def build_lake(spark, base_csv: Path, copies: int, lake: Path, csv_dir: Path) -> None:
     """date=TARGET/ as Parquet (8 files per 1M events); the same rows as CSV files for `load`."""
     from pyspark.sql import functions as F
@@ -176,13 +204,16 @@ def _bench_day(url: str, state: Path, spark, copies: int, repeat: int, work: Pat
         fn()
         return time.perf_counter() - t
 
-    out = {"rows": rows, "load": load_s, "pg": [], "spark": [], "spark_more_days": [], "cli_pg": [], "cli_spark": [],
-           "mem_pg": [], "mem_spark": []}
+    out = {"rows": rows, "load": load_s, "pg": [], "spark": [], "plain": [], "spark_more_days": [], "cli_pg": [],
+           "cli_spark": [], "cli_plain": [], "mem_pg": [], "mem_spark": []}
+    folder = lake / f"date={TARGET}"
     pass_with(spark_engine)()  # warm: classify the day's agents, JIT the JVM
+    check_plain(eng, spark_plain_pass.plain_pass(spark, folder, TARGET, s_pg))
     repeat = repeat if copies == 1 else 1  # a 10M day: one of each, or the bench takes an hour
     for _ in range(repeat):
         out["pg"].append(timed(pass_with(postgres)))
         out["spark"].append(timed(pass_with(spark_engine)))
+        out["plain"].append(timed(lambda: spark_plain_pass.plain_pass(spark, folder, TARGET, s_pg)))
     for i in range(1, 11):  # ten more days in the lake: a day's run must not read them
         other = lake / f"date={TARGET - dt.timedelta(days=i)}"
         other.symlink_to(lake / f"date={TARGET}", target_is_directory=True)
@@ -196,6 +227,7 @@ def _bench_day(url: str, state: Path, spark, copies: int, repeat: int, work: Pat
         t, m = cli_run(url, config, "spark")
         out["cli_spark"].append(t)
         out["mem_spark"].append(m)
+        out["cli_plain"].append(plain_process(lake / f"date={TARGET}"))
     shutil.rmtree(csv_dir, ignore_errors=True)
     return out
 
@@ -221,15 +253,19 @@ def report(results: list[dict], repeat: int) -> None:
     lines = [f"# Spark engine bench {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, local[*] on "
              f"{os.cpu_count()} cores, driver heap {DRIVER_MEMORY}, medians of {repeat} (10M day: one of each)", "",
              "| day | PostgreSQL `load` | PostgreSQL pass | Spark pass (Parquet) | Spark / PostgreSQL pass | "
+             "plain Spark SQL pass (yardstick) | **Spark pass / plain pass** | "
              "Spark pass, 10 more days in the lake | `run` process, postgres | `run` process, spark | "
+             "plain pass as a process | **`run --engine spark` / plain process** | "
              "peak memory, postgres run + server (PSS) | peak memory, spark run + JVM (PSS) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(
             f"| {r['rows']:,} | {r['load']:.1f} s ({r['rows'] / r['load']:,.0f} rows/s) | {med(r['pg']):.2f} s | "
-            f"{med(r['spark']):.2f} s | {med(r['spark']) / med(r['pg']):.2f}x | "
+            f"{med(r['spark']):.2f} s | {med(r['spark']) / med(r['pg']):.2f}x | {med(r['plain']):.2f} s | "
+            f"**{med(r['spark']) / med(r['plain']):.2f}x** | "
             f"{med(r['spark_more_days']):.2f} s ({med(r['spark_more_days']) / med(r['spark']):.2f}) | "
-            f"{med(r['cli_pg']):.2f} s | {med(r['cli_spark']):.2f} s | {max(r['mem_pg']):.0f} MB | "
+            f"{med(r['cli_pg']):.2f} s | {med(r['cli_spark']):.2f} s | {med(r['cli_plain']):.2f} s | "
+            f"**{med(r['cli_spark']) / med(r['cli_plain']):.2f}x** | {max(r['mem_pg']):.0f} MB | "
             f"{max(r['mem_spark']):.0f} MB |")
     text = "\n".join(lines) + "\n"
     (HERE / "results").mkdir(exist_ok=True)

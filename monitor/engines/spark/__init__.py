@@ -87,24 +87,54 @@ def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str, in
     return sorted(files)
 
 
-def _read_file(spark, path: str, fmt: str, settings: Settings):
-    """One file as a DataFrame of text columns: the input columns, and the flattened fields
-    as ``f_<field>``, under the contract's names ([columns]); malformed records are kept
-    (PERMISSIVE). Returns it and the file's columns (contract names)."""
-    from pyspark.sql import functions as F
-
+def _open(spark, paths: list[str], fmt: str, schema=None):
+    """A DataFrame over files of one format (malformed records kept: PERMISSIVE); with no
+    schema given, Spark reads it off the first file."""
     reader = spark.read.option("mode", "PERMISSIVE")
+    if schema is not None:
+        reader = reader.schema(schema)
     try:
         if fmt == "csv":
-            df = (reader.option("header", "true").option("multiLine", "true").option("escape", '"')
-                  .option("inferSchema", "false").csv(path))
-        elif fmt == "json":
-            df = reader.option("primitivesAsString", "true").json(path)
-        else:
-            df = reader.parquet(path)
-        feed = [c for c in df.columns if c != "_corrupt_record"]
+            return (reader.option("header", "true").option("multiLine", "true").option("escape", '"')
+                    .option("inferSchema", "false").csv(paths))
+        if fmt == "json":
+            return reader.option("primitivesAsString", "true").json(paths)
+        return reader.parquet(*paths)
+    except Exception as exc:
+        raise UsageError(f"{paths[0]}: unreadable ({_first_line(exc)})") from None
+
+
+def _file_schema(spark, path: str, fmt: str):
+    """A file's schema as a key to group files by, and the schema to read them with (None:
+    Spark reads it off the group's first file). A Parquet file's comes from its footer, read
+    in the driver: no Spark job per file, which a day of many small files would pay for."""
+    if fmt != "parquet":
+        schema = _open(spark, [path], fmt).schema
+        return schema.json(), schema
+    jvm = spark.sparkContext._jvm
+    try:
+        reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(jvm.org.apache.parquet.hadoop.util.HadoopInputFile
+                                                                      .fromPath(jvm.org.apache.hadoop.fs.Path(path),
+                                                                                spark.sparkContext._jsc.hadoopConfiguration()))
+        try:
+            return reader.getFooter().getFileMetaData().getSchema().toString(), None
+        finally:
+            reader.close()
     except Exception as exc:
         raise UsageError(f"{path}: unreadable ({_first_line(exc)})") from None
+
+
+def _read_file(spark, path: str, fmt: str, settings: Settings):
+    """One file as a DataFrame of text columns (_as_text) and the file's columns (contract names)."""
+    return _as_text(_open(spark, [path], fmt), settings)
+
+
+def _as_text(df, settings: Settings):
+    """The input columns and the flattened fields as ``f_<field>``, as text, under the
+    contract's names ([columns]); and the columns the files have (contract names)."""
+    from pyspark.sql import functions as F
+
+    feed = [c for c in df.columns if c != "_corrupt_record"]
     columns = settings.columns.rename(feed)
     source = dict(zip(columns, feed))
     types = dict(df.dtypes)
@@ -165,6 +195,11 @@ def _time_text(col, kind: str):
     return col if kind == "string" else col.cast("string")
 
 
+# what makes two rows identical (duplicate_rows), as the PostgreSQL pass groups them
+_DUP_COLUMNS = ("nullif(trim(client_id), '')", "`timestamp`", "nullif(trim(event_name), '')", "event_data",
+                *(f"f_{c}" for c in FIELD_COLUMNS))
+
+
 def _params(day: dt.date, settings: Settings) -> dict[str, str]:
     ev, lit = settings.events, functools.partial(channels.lit, dialect="spark")
     landing = channels.landing_inputs("page_url", "l_source", "l_medium", "l_campaign", "referrer", "spark")
@@ -173,7 +208,11 @@ def _params(day: dt.date, settings: Settings) -> dict[str, str]:
         "known": "array(" + ", ".join(lit(n) for n in ev.known) + ")",
         "ev_page_view": lit(ev.page_view), "ev_add_to_cart": lit(ev.add_to_cart),
         "ev_checkout": lit(ev.checkout), "ev_purchase": lit(ev.purchase),
-        "flat_fields": ", ".join(f"f_{c}" for c in FIELD_COLUMNS),
+        "type_counts": "array(" + ", ".join(f"count_if(event_name = {lit(n)})" for n in ev.known) + ")",
+        "hour_counts": "array(" + ", ".join(f"count_if(hr = {h})" for h in range(24)) + ")",
+        "dup_columns": ", ".join(_DUP_COLUMNS),
+        # which of them are NULL, as bits: hashes skip a NULL, so (NULL, 'a') would hash as ('a', NULL)
+        "null_mask": "(" + " + ".join(f"IF({c} IS NULL, {1 << i}, 0)" for i, c in enumerate(_DUP_COLUMNS)) + ")",
         "gap_micros": str(settings.sessions.inactivity_minutes * 60 * 1_000_000),
         "future_tolerance_minutes": str(settings.thresholds.future_tolerance_minutes),
         "bot_hits_per_minute": str(settings.bots.max_hits_per_minute), "bot_minutes": str(settings.bots.fast_minutes),
@@ -206,23 +245,32 @@ def _schema_rows(file_columns: list[list[str]]) -> list[tuple[str, str, float]]:
 
 
 def _day_frames(spark, day: dt.date, settings: Settings, numbered: bool = False):
-    """The day's files as one DataFrame of text columns (None: no data), and each file's columns."""
+    """The day's files as one DataFrame of text columns (None: no data), and each file's columns.
+    Files of one format and one schema are read in one scan; numbered (a row's name in a
+    team's results: its file and its position there) reads each file on its own."""
     if not settings.engine.spark_source:
         raise UsageError("the spark engine needs engine.spark_source in monitor.toml (the lake folder)")
     files = partition_files(spark, settings.engine.spark_source, day)
     if not files:  # no folder, or no data file in it: the day has no data (no_data alerts)
         return None, []
-    frames, file_columns = [], []
     from pyspark.sql import functions as F
 
+    frames, file_columns, groups = [], [], {}
     for path, fmt, mtime in files:
-        df, columns = _read_file(spark, path, fmt, settings)
-        df = df.withColumn("arrived", F.lit(dt.datetime.fromtimestamp(mtime / 1000, dt.timezone.utc)))
-        if numbered:  # a row's name in a team's results: its file and its position there
-            df = df.withColumn("file", F.lit(path.rsplit("/", 1)[-1])).withColumn(
-                "row", F.monotonically_increasing_id() + 1)
-        frames.append(df)
-        file_columns.append(columns)
+        if numbered:
+            df, columns = _read_file(spark, path, fmt, settings)
+            file_columns.append(columns)
+            arrived = F.lit(dt.datetime.fromtimestamp(mtime / 1000, dt.timezone.utc))
+            frames.append(df.withColumn("arrived", arrived).withColumn("file", F.lit(path.rsplit("/", 1)[-1]))
+                          .withColumn("row", F.monotonically_increasing_id() + 1))
+        else:
+            key, schema = _file_schema(spark, path, fmt)
+            groups.setdefault((fmt, key), (schema, []))[1].append(path)
+    for (fmt, _), (schema, paths) in groups.items():
+        df, columns = _as_text(_open(spark, paths, fmt, schema), settings)
+        file_columns += [columns] * len(paths)
+        # a file's time is when its rows arrived ("future" is judged by it)
+        frames.append(df.withColumn("arrived", F.col("_metadata.file_modification_time")))
     return functools.reduce(lambda a, b: a.unionByName(b), frames), file_columns
 
 
@@ -245,31 +293,36 @@ def day_events_frame(spark, day: dt.date, settings: Settings):
 
 
 def day_metric_rows(spark, eng: sa.Engine, day: dt.date, settings: Settings) -> list[tuple[str, str, float]]:
-    """The day's (metric, dimension, value) rows, computed by Spark."""
+    """The day's (metric, dimension, value) rows, computed by Spark: the day's rows parsed
+    and spread by client once (ev, kept), their sessions (kept), the cells (kept), then one
+    query for the outputs."""
     day_rows, file_columns = _day_frames(spark, day, settings)
     if day_rows is None:
         return [("rows", "", 0.0), ("loads", "", 0.0)]
     day_rows.createOrReplaceTempView("day_rows")
     params = _params(day, settings)
-    from pyspark import StorageLevel
+    kept = []
 
-    ev = spark.sql(_sql("events.sql").substitute(params)).persist(StorageLevel.MEMORY_AND_DISK)
+    def keep(name: str, sql: str):
+        from pyspark import StorageLevel
+
+        df = spark.sql(_sql(sql).substitute(params)).persist(StorageLevel.MEMORY_AND_DISK)
+        kept.append(df)
+        df.createOrReplaceTempView(name)
+        return df
+
     try:
-        ev.createOrReplaceTempView("ev")
-        agents = [r[0] for r in ev.where("user_agent IS NOT NULL").select("user_agent").distinct().collect()]
+        spark.sql(_sql("events.sql").substitute(params)).createOrReplaceTempView("parsed")
+        agents = [r[0] for r in keep("ev", "by_client.sql").where("user_agent IS NOT NULL").select("user_agent")
+                  .distinct().collect()]
         spark.createDataFrame(_classify_agents(eng, agents), "user_agent string, device_type string, bot_name string") \
             .createOrReplaceTempView("agents")
-        # the session pipeline once: several outputs read its cells, and Spark inlines a CTE at each
-        cells = spark.sql(_sql("sessions.sql").substitute(params)).persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            cells.count()
-            cells.createOrReplaceTempView("cells")
-            rows = [(r.metric, r.dimension, r.value)
-                    for r in spark.sql(_sql("day_metrics.sql").substitute(params)).collect()]
-        finally:
-            cells.unpersist()
+        keep("sessions", "sessions.sql")
+        keep("cells", "cells.sql").count()
+        rows = [(r.metric, r.dimension, r.value) for r in spark.sql(_sql("day_metrics.sql").substitute(params)).collect()]
     finally:
-        ev.unpersist()
+        for df in kept:
+            df.unpersist()
     return rows + _schema_rows(file_columns)
 
 

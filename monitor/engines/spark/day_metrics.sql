@@ -1,12 +1,13 @@
 -- The PostgreSQL engine's day pass (../postgres/day_metrics.sql) in Spark SQL: the
 -- same metrics with the same meaning, over the view ev (events.sql: one row per input
--- row, parsed) and cells (sessions.sql: the day's sessions, summed, computed once).
+-- row, parsed) and cells (cells.sql: the day's sessions, summed, computed once).
 -- Dollar placeholders are filled by the engine with literals, and the landing's
 -- inputs, kinds and channel with monitor/channels.py's rules.
 WITH field_counts AS (
+    -- every per-row count in one scan: the field checks, the events per type and per hour
     SELECT count(*) AS rows,
            count_if(client_id IS NULL) AS null_client_id,
-           count_if(coalesce(trim(ts_text), '') = '') AS null_timestamp,
+           count_if(null_ts) AS null_timestamp,
            count_if(event_name IS NULL) AS null_event_name,
            count_if(NOT array_contains($known, event_name)) AS unknown_event_name,
            count_if(unparseable) AS unparseable_timestamp,
@@ -18,26 +19,19 @@ WITH field_counts AS (
            count_if(no_payload) AS empty_payload,
            count_if(bad_revenue) AS invalid_revenue,
            coalesce(sum(revenue), 0) AS revenue,
-           count(DISTINCT client_id) AS distinct_clients
-    FROM ev
+           $type_counts AS type_counts,  -- one per name of $known, in its order
+           $hour_counts AS hour_counts   -- one per hour of the day's wall clock (valid in-day times)
+    FROM (SELECT *, CASE WHEN ts IS NOT NULL AND NOT out_of_day THEN hour(from_utc_timestamp(ts, $tz)) END AS hr FROM ev) e
 ),
-duplicates AS (
-    SELECT coalesce(sum(n - 1), 0) AS duplicate_rows
-    FROM (SELECT count(*) AS n FROM ev GROUP BY client_id, ts_text, event_name, event_data, $flat_fields
-          HAVING count(*) > 1) d
+client_groups AS (
+    -- identical rows (by their hashes, events.sql) and distinct clients in one grouping by
+    -- client: ev is spread by client, so neither shuffles the day
+    SELECT coalesce(sum(IF(n > 1, n - 1, 0)), 0) AS duplicate_rows, count(DISTINCT client_id) AS distinct_clients
+    FROM (SELECT client_id, count(*) AS n FROM ev GROUP BY client_id, dup_a, dup_b) g
 ),
 orders AS (
     SELECT order_id, count(*) AS n, count(DISTINCT revenue) + max(CASE WHEN revenue IS NULL THEN 1 ELSE 0 END) > 1 AS revenue_differs
     FROM ev WHERE order_id IS NOT NULL GROUP BY 1 HAVING count(*) > 1
-),
-hours AS (
-    SELECT hour(from_utc_timestamp(ts, $tz)) AS hour, count(*) AS n FROM ev WHERE ts IS NOT NULL AND NOT out_of_day GROUP BY 1
-),
-by_type AS (
-    SELECT k.name, coalesce(c.n, 0) AS n
-    FROM (SELECT explode($known) AS name) k
-    LEFT JOIN (SELECT event_name, count(*) AS n FROM ev GROUP BY 1) c ON c.event_name = k.name
-    WHERE (SELECT rows FROM field_counts) > 0
 ),
 human_cells AS (
     SELECT * FROM cells WHERE NOT bot
@@ -74,22 +68,39 @@ segment_measures AS (
     SELECT dim || '=' || val AS segment, s.* FROM segment_totals s WHERE dim <> 'utm_campaign'
 )
 SELECT metric, dimension, value FROM (
-    SELECT metric, '' AS dimension, value FROM field_counts CROSS JOIN duplicates LATERAL VIEW stack(19,
-        'empty_payload', double(empty_payload), 'invalid_revenue', double(invalid_revenue),
-        'rows', double(rows), 'null_client_id', double(null_client_id), 'null_timestamp', double(null_timestamp),
-        'null_event_name', double(null_event_name), 'unknown_event_name', double(unknown_event_name),
-        'unparseable_timestamp', double(unparseable_timestamp), 'future_timestamp', double(future_timestamp),
-        'out_of_day_timestamp', double(out_of_day_timestamp), 'invalid_timestamp', double(invalid_timestamp),
-        'malformed_json', double(malformed_json), 'malformed_json_rate', double(malformed_json) / nullif(rows, 0),
-        'invalid_encoding', double(invalid_encoding), 'invalid_encoding_rate', double(invalid_encoding) / nullif(rows, 0),
-        'distinct_clients', double(distinct_clients), 'revenue', double(revenue),
-        'duplicate_rows', double(duplicate_rows), 'duplicate_rate', double(duplicate_rows) / nullif(rows, 0)) s AS metric, value
-    UNION ALL SELECT 'events', name, double(n) FROM by_type
+    -- the per-row counts' metrics from their one row (field_counts read once): the field
+    -- checks, the events per type (a day with rows only: a day without data has no_data)
+    -- and per hour of the day's wall clock (hours with events only)
+    SELECT m.metric, m.dimension, m.value FROM field_counts CROSS JOIN client_groups LATERAL VIEW inline(concat(
+        array(
+            named_struct('metric', 'empty_payload', 'dimension', '', 'value', double(empty_payload)),
+            named_struct('metric', 'invalid_revenue', 'dimension', '', 'value', double(invalid_revenue)),
+            named_struct('metric', 'rows', 'dimension', '', 'value', double(rows)),
+            named_struct('metric', 'null_client_id', 'dimension', '', 'value', double(null_client_id)),
+            named_struct('metric', 'null_timestamp', 'dimension', '', 'value', double(null_timestamp)),
+            named_struct('metric', 'null_event_name', 'dimension', '', 'value', double(null_event_name)),
+            named_struct('metric', 'unknown_event_name', 'dimension', '', 'value', double(unknown_event_name)),
+            named_struct('metric', 'unparseable_timestamp', 'dimension', '', 'value', double(unparseable_timestamp)),
+            named_struct('metric', 'future_timestamp', 'dimension', '', 'value', double(future_timestamp)),
+            named_struct('metric', 'out_of_day_timestamp', 'dimension', '', 'value', double(out_of_day_timestamp)),
+            named_struct('metric', 'invalid_timestamp', 'dimension', '', 'value', double(invalid_timestamp)),
+            named_struct('metric', 'malformed_json', 'dimension', '', 'value', double(malformed_json)),
+            named_struct('metric', 'malformed_json_rate', 'dimension', '', 'value', double(malformed_json) / nullif(rows, 0)),
+            named_struct('metric', 'invalid_encoding', 'dimension', '', 'value', double(invalid_encoding)),
+            named_struct('metric', 'invalid_encoding_rate', 'dimension', '', 'value', double(invalid_encoding) / nullif(rows, 0)),
+            named_struct('metric', 'distinct_clients', 'dimension', '', 'value', double(distinct_clients)),
+            named_struct('metric', 'revenue', 'dimension', '', 'value', double(revenue)),
+            named_struct('metric', 'duplicate_rows', 'dimension', '', 'value', double(duplicate_rows)),
+            named_struct('metric', 'duplicate_rate', 'dimension', '', 'value', double(duplicate_rows) / nullif(rows, 0))),
+        filter(transform(type_counts, (n, i) -> named_struct('metric', 'events', 'dimension', element_at($known, i + 1),
+                                                             'value', double(n))), x -> rows > 0),
+        filter(transform(hour_counts, (n, i) -> named_struct('metric', 'events_by_hour', 'dimension',
+                                                             lpad(string(i), 2, '0'), 'value', double(n))),
+               x -> x.value > 0))) m
     UNION ALL SELECT metric, '', value FROM (SELECT count(*) AS ids, coalesce(sum(n - 1), 0) AS extra_rows,
                                                     count_if(revenue_differs) AS differs FROM orders)
               LATERAL VIEW stack(3, 'duplicate_order_ids', double(ids), 'duplicate_order_rows', double(extra_rows),
                                  'duplicate_order_revenue_differs', double(differs)) s AS metric, value
-    UNION ALL SELECT 'events_by_hour', lpad(string(hour), 2, '0'), double(n) FROM hours
     UNION ALL SELECT metric, '', value FROM sess_totals LATERAL VIEW stack(10,
         'sessions', double(sessions), 'avg_session_duration_s', avg_session_duration_s, 'page_depth', page_depth,
         'sessions_with_cart', double(sessions_with_cart), 'sessions_with_checkout', double(sessions_with_checkout),
