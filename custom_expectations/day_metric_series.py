@@ -56,7 +56,10 @@ def fetch_series(execute: Callable, window, kw: dict) -> dict[str, Any]:
     ``window_days`` of them. ``dimension`` None means every dimension.
     """
     day, dimension, value, metric = (sa.column(c) for c in ("day", "dimension", "value", "metric"))
-    target_day = execute(sa.select(sa.func.max(day)).select_from(window).where(sa.column("is_target"))).scalar()
+    # the window's latest day is the target when it has metrics: one index probe, not a scan of the
+    # window (which grows with the history a check reads, 90 days at most)
+    latest = execute(sa.select(day, sa.column("is_target")).select_from(window).order_by(day.desc()).limit(1)).first()
+    target_day = latest[0] if latest is not None and latest[1] else None
     empty = {"day": None, "target": {}, "history": {}, "recent": {}, "verdicts": {}, "accepted": [], "segments": {},
              "samples": []}
     if target_day is None:

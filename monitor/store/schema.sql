@@ -86,6 +86,9 @@ CREATE TABLE IF NOT EXISTS monitor.daily_metrics (
     computed_at timestamptz      NOT NULL DEFAULT now(),
     PRIMARY KEY (day, metric, dimension)
 );
+-- each check reads its own metrics over its history (custom_expectations/day_metric_series.py):
+-- by metric first, so a day's read costs its rows, not every metric of every day in the window
+CREATE INDEX IF NOT EXISTS daily_metrics_metric_day ON monitor.daily_metrics (metric, day);
 
 -- One row per `run` of a day.
 CREATE TABLE IF NOT EXISTS monitor.runs (
