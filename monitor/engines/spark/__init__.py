@@ -9,6 +9,7 @@ PostgreSQL metrics store. Suites, actions, results and the gate do not change.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
@@ -26,6 +27,12 @@ from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
 log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
 FORMATS = {".csv": "csv", ".jsonl": "json", ".ndjson": "json", ".json": "json", ".parquet": "parquet"}
+# A day of fewer rows than this is computed in one shuffle partition with adaptive
+# execution off: its cost is Spark's per-stage and per-task overhead, not its rows
+# (measured, README "Engines"). Text rows are estimated from the file size.
+SMALL_DAY_ROWS = 200_000
+_TEXT_BYTES_PER_ROW = 300
+_SMALL_DAY_CONF = {"spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enabled": "false"}
 
 
 @functools.cache
@@ -47,6 +54,9 @@ def session(settings: Settings):
                .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={_HERE / 'log4j2.properties'}"))
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
+    # a day's pass generates some 150 classes: with Spark's default cache of 100, each day
+    # compiled them all again
+    builder = builder.config("spark.sql.codegen.cache.maxEntries", "1000")
     for key, value in settings.spark.conf.items():
         builder = builder.config(key, value)
     try:
@@ -62,9 +72,10 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
-def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str, int]] | None:
-    """(path, format, modification time in ms) of the day's data files; None when the day's
-    folder does not exist. A file's time is when its rows arrived ("future" is judged by it)."""
+def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str, int, int]] | None:
+    """(path, format, modification time in ms, size in bytes) of the day's data files; None
+    when the day's folder does not exist. A file's time is when its rows arrived ("future"
+    is judged by it)."""
     jvm = spark.sparkContext._jvm
     folder = jvm.org.apache.hadoop.fs.Path(f"{source.rstrip('/')}/date={day.isoformat()}")
     try:
@@ -83,7 +94,7 @@ def partition_files(spark, source: str, day: dt.date) -> list[tuple[str, str, in
         fmt = FORMATS.get(Path(stem).suffix.lower())
         if fmt is None:
             raise UsageError(f"{st.getPath().toString()}: not a .csv, .jsonl or .parquet file")
-        files.append((st.getPath().toString(), fmt, st.getModificationTime()))
+        files.append((st.getPath().toString(), fmt, st.getModificationTime(), st.getLen()))
     return sorted(files)
 
 
@@ -104,20 +115,21 @@ def _open(spark, paths: list[str], fmt: str, schema=None):
         raise UsageError(f"{paths[0]}: unreadable ({_first_line(exc)})") from None
 
 
-def _file_schema(spark, path: str, fmt: str):
-    """A file's schema as a key to group files by, and the schema to read them with (None:
-    Spark reads it off the group's first file). A Parquet file's comes from its footer, read
-    in the driver: no Spark job per file, which a day of many small files would pay for."""
+def _file_schema(spark, path: str, fmt: str, size: int):
+    """A file's schema as a key to group files by, the schema to read them with (None:
+    Spark reads it off the group's first file), and its rows (estimated for text). A
+    Parquet file's come from its footer, read in the driver: no Spark job per file, which
+    a day of many small files would pay for."""
     if fmt != "parquet":
         schema = _open(spark, [path], fmt).schema
-        return schema.json(), schema
+        return schema.json(), schema, size // _TEXT_BYTES_PER_ROW
     jvm = spark.sparkContext._jvm
     try:
         reader = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(jvm.org.apache.parquet.hadoop.util.HadoopInputFile
                                                                       .fromPath(jvm.org.apache.hadoop.fs.Path(path),
                                                                                 spark.sparkContext._jsc.hadoopConfiguration()))
         try:
-            return reader.getFooter().getFileMetaData().getSchema().toString(), None
+            return reader.getFooter().getFileMetaData().getSchema().toString(), None, reader.getRecordCount()
         finally:
             reader.close()
     except Exception as exc:
@@ -245,18 +257,19 @@ def _schema_rows(file_columns: list[list[str]]) -> list[tuple[str, str, float]]:
 
 
 def _day_frames(spark, day: dt.date, settings: Settings, numbered: bool = False):
-    """The day's files as one DataFrame of text columns (None: no data), and each file's columns.
+    """The day's files as one DataFrame of text columns (None: no data), each file's columns,
+    and the day's rows (estimated for text files; not counted when numbered).
     Files of one format and one schema are read in one scan; numbered (a row's name in a
     team's results: its file and its position there) reads each file on its own."""
     if not settings.engine.spark_source:
         raise UsageError("the spark engine needs engine.spark_source in monitor.toml (the lake folder)")
     files = partition_files(spark, settings.engine.spark_source, day)
     if not files:  # no folder, or no data file in it: the day has no data (no_data alerts)
-        return None, []
+        return None, [], 0
     from pyspark.sql import functions as F
 
-    frames, file_columns, groups = [], [], {}
-    for path, fmt, mtime in files:
+    frames, file_columns, groups, rows = [], [], {}, 0
+    for path, fmt, mtime, size in files:
         if numbered:
             df, columns = _read_file(spark, path, fmt, settings)
             file_columns.append(columns)
@@ -264,20 +277,21 @@ def _day_frames(spark, day: dt.date, settings: Settings, numbered: bool = False)
             frames.append(df.withColumn("arrived", arrived).withColumn("file", F.lit(path.rsplit("/", 1)[-1]))
                           .withColumn("row", F.monotonically_increasing_id() + 1))
         else:
-            key, schema = _file_schema(spark, path, fmt)
+            key, schema, file_rows = _file_schema(spark, path, fmt, size)
+            rows += file_rows
             groups.setdefault((fmt, key), (schema, []))[1].append(path)
     for (fmt, _), (schema, paths) in groups.items():
         df, columns = _as_text(_open(spark, paths, fmt, schema), settings)
         file_columns += [columns] * len(paths)
         # a file's time is when its rows arrived ("future" is judged by it)
         frames.append(df.withColumn("arrived", F.col("_metadata.file_modification_time")))
-    return functools.reduce(lambda a, b: a.unionByName(b), frames), file_columns
+    return functools.reduce(lambda a, b: a.unionByName(b), frames), file_columns, rows
 
 
 def day_events_frame(spark, day: dt.date, settings: Settings):
     """The lake day's rows as a team's GX suites see them (day_events.sql): the DataFrame
     the team suites' Spark batch is (an empty one for a day without files)."""
-    rows, _ = _day_frames(spark, day, settings, numbered=True)
+    rows, _, _ = _day_frames(spark, day, settings, numbered=True)
     if rows is None:
         from pyspark.sql import types as T
 
@@ -296,9 +310,32 @@ def day_metric_rows(spark, eng: sa.Engine, day: dt.date, settings: Settings) -> 
     """The day's (metric, dimension, value) rows, computed by Spark: the day's rows parsed
     and spread by client once (ev, kept), their sessions (kept), the cells (kept), then one
     query for the outputs."""
-    day_rows, file_columns = _day_frames(spark, day, settings)
+    day_rows, file_columns, rows = _day_frames(spark, day, settings)
     if day_rows is None:
         return [("rows", "", 0.0), ("loads", "", 0.0)]
+    with _sized_for(spark, rows, settings):
+        return _metric_rows(spark, eng, day, day_rows, settings) + _schema_rows(file_columns)
+
+
+@contextlib.contextmanager
+def _sized_for(spark, rows: int, settings: Settings):
+    """A small day's pass in one shuffle partition, with adaptive execution off (what
+    [spark] conf sets is left alone); the session's settings are put back afterwards."""
+    conf = {k: v for k, v in _SMALL_DAY_CONF.items() if k not in settings.spark.conf} if rows < SMALL_DAY_ROWS else {}
+    before = {k: spark.conf.get(k, None) for k in conf}
+    for k, v in conf.items():
+        spark.conf.set(k, v)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                spark.conf.unset(k)
+            else:
+                spark.conf.set(k, v)
+
+
+def _metric_rows(spark, eng: sa.Engine, day: dt.date, day_rows, settings: Settings) -> list[tuple[str, str, float]]:
     day_rows.createOrReplaceTempView("day_rows")
     params = _params(day, settings)
     kept = []
@@ -323,7 +360,7 @@ def day_metric_rows(spark, eng: sa.Engine, day: dt.date, settings: Settings) -> 
     finally:
         for df in kept:
             df.unpersist()
-    return rows + _schema_rows(file_columns)
+    return rows
 
 
 def _classify_agents(eng: sa.Engine, agents: list[str]) -> list[tuple[str, str | None, str | None]]:
