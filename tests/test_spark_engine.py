@@ -118,9 +118,27 @@ def _assert_same(pg: dict, sp: dict) -> None:
     assert not differ, f"{len(differ)} metrics differ, e.g. {dict(list(differ.items())[:6])}"
 
 
+_SIZED = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled")
+
+
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 @pytest.mark.parametrize("incidents,odd", [((), False), (DIRTY, True)], ids=["clean", "dirty"])
 def test_both_engines_store_the_same_metrics(db, spark, tmp_path, fmt, incidents, odd):
+    """A small day: Spark's pass runs in one shuffle partition (SMALL_DAY_ROWS)."""
+    before = {k: spark.conf.get(k, None) for k in _SIZED}
+    _same_metrics(spark, tmp_path, fmt, incidents, odd)
+    assert {k: spark.conf.get(k, None) for k in _SIZED} == before, "the pass left the session's settings changed"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_day_past_the_small_day_size_gives_the_same_metrics(db, spark, tmp_path, monkeypatch, fmt):
+    """A large day's pass (several shuffle partitions, adaptive execution) computes the same."""
+    monkeypatch.setattr(spark_engine, "SMALL_DAY_ROWS", 0)
+    assert int(spark.conf.get("spark.sql.shuffle.partitions")) > 1
+    _same_metrics(spark, tmp_path, fmt, DIRTY, True)
+
+
+def _same_metrics(spark, tmp_path: Path, fmt: str, incidents: tuple[str, ...], odd: bool) -> None:
     src = _write_day_csv(tmp_path / "in" / "events.csv", DAY, incidents, seed=5, sessions=400, odd=odd)
     loader.load_file(database.engine(), settings.load(), src, DAY)
     part = tmp_path / "lake" / f"date={DAY}"
