@@ -21,14 +21,18 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import psycopg2
-import sqlalchemy as sa
 from psycopg2 import sql
 
 from monitor import days as days_
 from monitor.store import user_agents
 from monitor.errors import UsageError
 from monitor.settings import FIELD_COLUMNS, INPUT_COLUMNS, Settings
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +195,7 @@ def _partition_expr(requested: dt.date | None) -> str:
 
 def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date | None,
               force: bool = False, replace: bool = False) -> LoadReport:
+    """``eng``: an Engine, or anything with its ``raw_connection()`` (database.Libpq)."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")

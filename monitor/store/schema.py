@@ -4,10 +4,12 @@ or upgrades them; every other command only checks the version."""
 from __future__ import annotations
 
 from pathlib import Path
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from monitor.errors import UsageError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 _SCHEMA = Path(__file__).with_name("schema.sql")
 
@@ -36,10 +38,19 @@ def apply_schema(eng: sa.Engine, *steps) -> None:
 
 
 def check_schema(eng: sa.Engine) -> None:
-    """Every command but `init`: the database must carry this monitor's schema version."""
-    with eng.connect() as conn:
-        found = conn.execute(sa.text("SELECT to_regclass('monitor.schema_version') IS NOT NULL")).scalar()
-        version = conn.execute(sa.text("SELECT max(version) FROM monitor.schema_version")).scalar() if found else None
+    """Every command but `init`: the database must carry this monitor's schema version.
+    ``eng``: an Engine, or anything else with its ``raw_connection()`` (database.Libpq)."""
+    raw = eng.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("SELECT to_regclass('monitor.schema_version') IS NOT NULL")
+        version = None
+        if cur.fetchone()[0]:
+            cur.execute("SELECT max(version) FROM monitor.schema_version")
+            version = cur.fetchone()[0]
+        raw.rollback()
+    finally:
+        raw.close()
     if version == SCHEMA_VERSION:
         return
     if version is None:
