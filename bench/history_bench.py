@@ -31,8 +31,9 @@ import bench_server  # noqa: E402
 TARGET = dt.date(2026, 6, 30)
 
 
-def build(stack: contextlib.ExitStack, server: str, work: Path, history: int) -> str:
-    """A database with ``history`` days loaded and run before TARGET, and TARGET loaded."""
+def build(stack: contextlib.ExitStack, server: str, work: Path, history: int, target_events: int = 97_000) -> str:
+    """A database with ``history`` days loaded and run before TARGET, and TARGET (about
+    ``target_events`` events) loaded."""
     url = stack.enter_context(bench_server.fresh_database(server, f"history_{history}"))
     s, eng = settings.load(), database.engine()
     gen = generator.Generator(seed=5, sessions_per_day=20_000 * 1500 // 5000)
@@ -43,9 +44,10 @@ def build(stack: contextlib.ExitStack, server: str, work: Path, history: int) ->
             generator.write_csv(path, gen.day_rows(day))
         loader.load_file(eng, s, path, day)
         pipeline.run_day(day, s)
-    target = work / "target.csv"
+    target = work / f"target_{target_events}.csv"
     if not target.exists():
-        generator.write_csv(target, generator.Generator(seed=9, sessions_per_day=97_000 * 1500 // 5000).day_rows(TARGET))
+        generator.write_csv(target, generator.Generator(seed=9, sessions_per_day=target_events * 1500 // 5000)
+                            .day_rows(TARGET))
     loader.load_file(eng, s, target, TARGET)
     return url
 
