@@ -12,6 +12,7 @@ identifiers written into statements are the fixed input column names.
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import datetime as dt
 import hashlib
@@ -63,22 +64,17 @@ class LoadReport:
     replaced_loads: tuple[int, ...] = ()
 
 
-class _HashingReader:
-    """The file as COPY reads it, hashed on the way: no separate pass over the file.
-
-    It also counts the file's lines, so a CSV whose records are one line each
-    (nearly every export) needs no second read to number them.
-    """
+class _CountingReader:
+    """The file as COPY reads it, its lines counted on the way: a CSV whose records are one
+    line each (nearly every export) needs no second read to number them."""
 
     def __init__(self, fh):
         self.fh = fh
-        self.digest = hashlib.sha256()
         self.newlines = 0
         self.last = b""
 
     def _seen(self, block: bytes) -> bytes:
         if block:
-            self.digest.update(block)
             self.newlines += block.count(b"\n")
             self.last = block[-1:]
         return block
@@ -103,12 +99,16 @@ def _sha256(path: Path) -> str:
 
 
 def _copy(cur, sql: str, path: Path) -> tuple[str, int]:
-    """COPY the whole file; return its sha256 and its number of lines."""
-    with path.open("rb") as fh:
-        reader = _HashingReader(fh)
-        cur.copy_expert(sql, reader, size=1 << 16)
-        reader._seen(fh.read())  # nothing left unless COPY stopped early
-    return reader.digest.hexdigest(), reader.lines
+    """COPY the whole file; return its sha256 and its number of lines. The file is hashed
+    by a thread of its own meanwhile (hashlib lets go of the interpreter's lock): on the
+    other core, not in the COPY's way."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        sha = pool.submit(_sha256, path)
+        with path.open("rb") as fh:
+            reader = _CountingReader(fh)
+            cur.copy_expert(sql, reader, size=1 << 16)
+            reader._seen(fh.read())  # nothing left unless COPY stopped early
+        return sha.result(), reader.lines
 
 
 def _record_lines(path: Path) -> list[int]:
