@@ -290,3 +290,33 @@ def test_replace_needs_a_date(db, tmp_path):
     path.write_text("client_id,timestamp,event_name,event_data\n")
     with pytest.raises(UsageError, match="--replace needs --date"):
         loader.load_file(database.engine(), settings.load(), path, None, replace=True)
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg2://postgres@/monitor?host=/tmp/sock-dir",
+    "postgresql+psycopg2://u%40team:p%3Aw%2Fd@db.example.com:6543/shop?sslmode=require&application_name=gate",
+    "postgresql+psycopg2://reader@10.0.0.5/events",
+], ids=["unix-socket", "escaped-credentials-and-query", "host-only"])
+def test_loads_connection_takes_what_sqlalchemy_would_hand_psycopg2(url):
+    """`load` connects without SQLAlchemy (database.Libpq): the same libpq keywords it would pass."""
+    from sqlalchemy.dialects.postgresql import psycopg2 as dialect
+
+    _, expected = dialect.dialect().create_connect_args(sa.engine.make_url(url))
+    assert database.Libpq(url).params == {**expected, "options": database.UTC_OPTIONS}
+
+
+def test_a_load_process_imports_no_sqlalchemy(db, tmp_path):
+    """Importing SQLAlchemy is a quarter of a 100k-row load (README, "The day-cost targets")."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "e.csv"
+    path.write_text('client_id,timestamp,event_name,event_data\nc1,2026-11-03T10:00:00Z,page_viewed,"{}"\n')
+    proc = subprocess.run([sys.executable, "-X", "importtime", str(settings.PROJECT_ROOT / "runner.py"), "load",
+                           str(path), "--date", str(DAY)], env=dict(os.environ, DATABASE_URL=db),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "loaded 1 rows" in proc.stdout, proc.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "psycopg2" in imported and not {m for m in imported if m.split(".")[0] == "sqlalchemy"}
+    assert _rows("SELECT count(*) FROM events.raw_events")[0][0] == 1
