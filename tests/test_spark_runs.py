@@ -79,10 +79,6 @@ def test_run_with_the_spark_engine_gives_the_postgres_verdicts(use_database, tmp
         path = generator.write_csv(lake / f"date={day}" / "events.csv", gen.day_rows(day, inc), inc)
         loader.load_file(database.engine(), settings.load(), path, day)
 
-    def cli(url, *args):
-        return subprocess.run([sys.executable, str(ROOT / "runner.py"), *args], env=dict(env, DATABASE_URL=url),
-                              capture_output=True, text=True, timeout=600)
-
     span = ("--start", str(days[0]), "--end", str(days[-1]), "--json")
     # the two backfills at once (different databases): the suite's longest test waits for the slower only
     runs = [subprocess.Popen([sys.executable, str(ROOT / "runner.py"), "backfill", *span, *extra],
@@ -99,11 +95,17 @@ def test_run_with_the_spark_engine_gives_the_postgres_verdicts(use_database, tmp
         differ = [(p, q) for p, q in zip(x["alerts"], y["alerts"]) if p != q]
         assert x == y, f"{a['date']} ({inc or 'history'}): postgres != spark: {differ or (x, y)}"
     critical = next(d for d, s in zip(days, pg_days) if s["status"] == "critical")
-    assert cli(spark_url, "run", "--date", str(critical), "--engine", "spark", "--no-notify").returncode == \
-        cli(pg_url, "run", "--date", str(critical), "--no-notify").returncode == 1
+
+    def both(*commands):  # the two engines' commands at once, as the backfills above
+        procs = [subprocess.Popen([sys.executable, str(ROOT / "runner.py"), *args], env=dict(env, DATABASE_URL=url),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for url, args in commands]
+        return [(p.returncode, out) for p, (out, _) in ((p, p.communicate(timeout=600)) for p in procs)]
+    runs = both((spark_url, ("run", "--date", str(critical), "--engine", "spark", "--no-notify")),
+                (pg_url, ("run", "--date", str(critical), "--no-notify")))
+    assert [code for code, _ in runs] == [1, 1], runs
     # a lake day's rows are the run's count, though it has no loads
-    pg_entry, sp_entry = (json.loads(cli(u, "status", "--date", str(critical), "--json").stdout)
-                          for u in (pg_url, spark_url))
+    pg_entry, sp_entry = (json.loads(out) for _, out in both(*((u, ("status", "--date", str(critical), "--json"))
+                                                               for u in (pg_url, spark_url))))
     assert sp_entry["rows"] == pg_entry["rows"] > 0 and sp_entry["loads"] == 0
 
 
