@@ -121,21 +121,21 @@ def _assert_same(pg: dict, sp: dict) -> None:
 _SIZED = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
-@pytest.mark.parametrize("incidents,odd", [((), False), (DIRTY, True)], ids=["clean", "dirty"])
-def test_both_engines_store_the_same_metrics(db, spark, tmp_path, fmt, incidents, odd):
-    """A small day: Spark's pass runs in one shuffle partition (SMALL_DAY_ROWS)."""
+@pytest.mark.parametrize("fmt,incidents,odd,partitioned", [
+    ("csv", (), False, False), ("jsonl", (), False, False), ("parquet", (), False, False),
+    ("csv", DIRTY, True, True), ("jsonl", DIRTY, True, False), ("parquet", DIRTY, True, True),
+], ids=["clean-csv", "clean-jsonl", "clean-parquet", "dirty-csv-partitioned", "dirty-jsonl",
+        "dirty-parquet-partitioned"])
+def test_both_engines_store_the_same_metrics(db, spark, tmp_path, monkeypatch, fmt, incidents, odd, partitioned):
+    """A small day runs in one shuffle partition (SMALL_DAY_ROWS); ``partitioned`` computes it as a
+    large day is (several partitions, adaptive execution). The pass leaves the session's settings as
+    they were."""
+    if partitioned:
+        monkeypatch.setattr(spark_engine, "SMALL_DAY_ROWS", 0)
+        assert int(spark.conf.get("spark.sql.shuffle.partitions")) > 1
     before = {k: spark.conf.get(k, None) for k in _SIZED}
     _same_metrics(spark, tmp_path, fmt, incidents, odd)
     assert {k: spark.conf.get(k, None) for k in _SIZED} == before, "the pass left the session's settings changed"
-
-
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_a_day_past_the_small_day_size_gives_the_same_metrics(db, spark, tmp_path, monkeypatch, fmt):
-    """A large day's pass (several shuffle partitions, adaptive execution) computes the same."""
-    monkeypatch.setattr(spark_engine, "SMALL_DAY_ROWS", 0)
-    assert int(spark.conf.get("spark.sql.shuffle.partitions")) > 1
-    _same_metrics(spark, tmp_path, fmt, DIRTY, True)
 
 
 def _same_metrics(spark, tmp_path: Path, fmt: str, incidents: tuple[str, ...], odd: bool) -> None:
