@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from monitor import database, loader, settings
+from monitor.verdict import pipeline
 from monitor.backends import postgres as backend
 
 DAY = dt.date(2026, 11, 5)
@@ -100,3 +101,60 @@ def test_explicit_session_ids_each_make_a_session(db, tmp_path):
     assert m[("session_conversion_rate", "")] == 0.25
     assert m[("channel_share", "Email")] == 0.25 and m[("channel_share", "Organic Search")] == 0.25
     assert m[("avg_session_duration_s", "")] == (0 + 0 + 3 * 3600 + 0) / 4
+
+
+BOT = "python-requests/2.31.0"
+TABLET = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+
+def _agents() -> dict[str, tuple[str, str | None]]:
+    with database.engine().connect() as conn:
+        return {ua: (t, b) for ua, t, b in conn.exec_driver_sql(
+            "SELECT user_agent, device_type, bot_name FROM monitor.user_agents")}
+
+
+def _classified() -> int:
+    with database.engine().connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM monitor.classified_loads").scalar()
+
+
+def test_a_days_agents_are_classified_by_its_first_run_once_per_load(db, tmp_path):
+    """`load` only stores rows; the day's first run classifies the agents of its loads
+    (payload keys and a flattened export's column alike), and later runs read only new loads."""
+    payload = tmp_path / "p.jsonl"
+    payload.write_text("\n".join([_row("a", "10:00", "page_viewed", user_agent=IPHONE),
+                                  _row("r", "10:00", "page_viewed", user_agent=BOT)]) + "\n")
+    flat = tmp_path / "flat.csv"
+    flat.write_text("client_id,timestamp,event_name,event_data,user_agent\n"
+                    f'd,2026-11-05T11:00:00Z,page_viewed,,"{DESKTOP}"\n')
+    s = settings.load()
+    for path in (payload, flat):
+        loader.load_file(database.engine(), s, path, DAY)
+    assert _agents() == {} and _classified() == 0
+    with database.engine().begin() as conn:
+        m = backend.compute_day_metrics(conn, DAY, s)
+    assert _agents() == {IPHONE: ("mobile", None), BOT: ("bot", "python-requests"), DESKTOP: ("desktop", None)}
+    assert m[("bot_sessions", "")] == 1 and m[("device_share", "mobile")] == m[("device_share", "desktop")] == 0.5
+    assert _classified() == 2
+
+    # a later run reads only the day's new load: an agent forgotten since stays forgotten
+    with database.engine().begin() as conn:
+        conn.exec_driver_sql("DELETE FROM monitor.user_agents WHERE user_agent = %s", (IPHONE,))
+    later = tmp_path / "later.jsonl"
+    later.write_text(_row("t", "12:00", "page_viewed", user_agent=TABLET) + "\n")
+    loader.load_file(database.engine(), s, later, DAY)
+    with database.engine().begin() as conn:
+        backend.compute_day_metrics(conn, DAY, s)
+    assert set(_agents()) == {BOT, DESKTOP, TABLET} and _agents()[TABLET] == ("tablet", None)
+    assert _classified() == 3
+
+
+def test_an_upgrade_counts_the_loads_before_it_as_classified(db, tmp_path):
+    """Schema 6 classified agents at load: `init` marks those loads read, so no run scans them again."""
+    path = tmp_path / "p.jsonl"
+    path.write_text(_row("a", "10:00", "page_viewed", user_agent=IPHONE) + "\n")
+    loader.load_file(database.engine(), settings.load(), path, DAY)
+    with database.engine().begin() as conn:
+        conn.exec_driver_sql("DROP TABLE monitor.classified_loads")
+    pipeline.init(settings.load())
+    assert _classified() == 1

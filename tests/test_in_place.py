@@ -51,7 +51,6 @@ def _load_days(tmp_path, incidents: tuple[str, ...], s) -> list[dt.date]:
 
 def _metrics(day: dt.date, s) -> dict[str, float]:
     with database.engine().begin() as conn:
-        postgres_engine.prepare(database.engine(), day, s)
         postgres_engine.compute_day_metrics(conn, day, s)
         return dict(conn.execute(sa.text(
             "SELECT metric || ':' || dimension, value FROM monitor.daily_metrics WHERE day = :d"), {"d": day}).all())

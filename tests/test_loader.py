@@ -320,3 +320,17 @@ def test_a_load_process_imports_no_sqlalchemy(db, tmp_path):
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert "psycopg2" in imported and not {m for m in imported if m.split(".")[0] == "sqlalchemy"}
     assert _rows("SELECT count(*) FROM events.raw_events")[0][0] == 1
+
+
+def test_one_connection_loads_json_lines_again(db, tmp_path):
+    """A connection loads one JSON Lines file after another: nothing a load made outlives it."""
+    eng = sa.create_engine(db, pool_size=1, max_overflow=0)  # every load gets the same session
+    try:
+        for n in range(2):
+            path = tmp_path / f"e{n}.jsonl"
+            path.write_text(json.dumps({"client_id": f"c{n}", "timestamp": "2026-11-03T10:00:00Z",
+                                        "event_name": "page_viewed", "event_data": {}}) + "\n")
+            assert loader.load_file(eng, settings.load(), path, DAY).rows == 1
+    finally:
+        eng.dispose()
+    assert _rows("SELECT string_agg(client_id, ',' ORDER BY load_id) FROM events.raw_events")[0][0] == "c0,c1"

@@ -74,6 +74,7 @@ class LoadedTable:
         self.settings = settings
 
     def prepare(self, cursor, day: dt.date) -> None:
+        classify_loaded_agents(cursor, day)
         refresh_day_statistics(cursor, day)
 
     def day_rows(self, cursor, day: dt.date) -> tuple[str, dict]:
@@ -157,8 +158,8 @@ class InPlace:
         return self.relation
 
     def prepare(self, cursor, day: dt.date) -> None:
-        """Classify the day's user agents the store does not know yet (a load does this for
-        files): devices and bots come from the day's distinct agents."""
+        """Classify the day's user agents the store does not know yet (as a loaded day's
+        first run does): devices and bots come from the day's distinct agents."""
         sql, params = self._rel(cursor).agents_sql(day)
         # known agents drop out by their 8-byte key first (a hash anti-join), so only the day's
         # new ones are made distinct: after the first days, a handful
@@ -224,6 +225,34 @@ def _value(check: str, row, copies: int) -> str:
 def source_for(settings: Settings):
     """The day's source as monitor.toml says: a relation read in place, else the loaded table."""
     return InPlace(settings) if settings.source.in_place else LoadedTable(settings)
+
+
+def classify_loaded_agents(cursor, day: dt.date) -> int:
+    """Classify the user agents of the day's loads that no run has read yet; return how
+    many agents were new.
+
+    `load` only stores rows: the day's first run looks for its new agents (one scan of
+    those loads' rows, by the day's and the load's BRIN), and monitor.classified_loads
+    remembers the loads it read, so later runs of the day skip the scan.
+    """
+    cursor.execute("""SELECT d.load_id, l.columns FROM events.load_days d JOIN events.loads l USING (load_id)
+                      WHERE d.partition_date = %s AND NOT EXISTS (
+                          SELECT 1 FROM monitor.classified_loads c
+                          WHERE c.partition_date = d.partition_date AND c.load_id = d.load_id)""", (day,))
+    pending = cursor.fetchall()
+    if not pending:
+        return 0
+    ids = [load_id for load_id, _ in pending]
+    with_agents = [cols for _, cols in pending if "event_data" in cols or "user_agent" in cols]
+    new = 0
+    if with_agents:
+        cursor.execute("SET LOCAL work_mem = '128MB'")  # the distinct agents sort in memory
+        where = cursor.mogrify("partition_date = %s AND load_id = ANY(%s)", (day, ids)).decode()
+        new = user_agents.learn_user_agents(cursor, "events.raw_events", where,
+                                            flat=any("user_agent" in cols for cols in with_agents))
+    cursor.execute("INSERT INTO monitor.classified_loads (partition_date, load_id) SELECT %s, unnest(%s::bigint[])"
+                   " ON CONFLICT DO NOTHING", (day, ids))
+    return new
 
 
 def refresh_day_statistics(cursor, day: dt.date) -> None:

@@ -6,7 +6,8 @@ and ua-parser's own spider rules. Measured on real strings nobody here wrote
 (see README, "Bots"): 6,936 browser agents from `fake-useragent` give no false
 bot; the 2,123 crawler instances `crawler-user-agents` ships are all bots
 (ua-parser alone: 59.6%, crawlerdetect alone: 85.9%). Classification runs once
-per distinct agent, at load; the metrics pass joins the result.
+per distinct agent, by the first run of a day
+that holds it (or the Spark engine's pass); the metrics pass joins the result.
 """
 
 from __future__ import annotations

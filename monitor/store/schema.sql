@@ -77,6 +77,23 @@ ALTER TABLE monitor.user_agents ADD COLUMN IF NOT EXISTS ua_hash bigint
 -- a day's pass looks up only the day's agents (the table grows with every agent ever seen)
 CREATE INDEX IF NOT EXISTS user_agents_hash ON monitor.user_agents (ua_hash);
 
+-- The loaded days whose user agents are in monitor.user_agents: a day's first run
+-- classifies its loads' new agents (sources.LoadedTable.prepare), so `load` does
+-- no more than store the rows. Loads made before this table (schema 6 and older)
+-- had their agents classified by the load itself.
+DO $$
+BEGIN
+  IF to_regclass('monitor.classified_loads') IS NULL THEN
+    CREATE TABLE monitor.classified_loads (
+        load_id        bigint NOT NULL,
+        partition_date date   NOT NULL,
+        PRIMARY KEY (partition_date, load_id),
+        FOREIGN KEY (partition_date, load_id) REFERENCES events.load_days ON DELETE CASCADE
+    );
+    INSERT INTO monitor.classified_loads SELECT load_id, partition_date FROM events.load_days;
+  END IF;
+END $$;
+
 -- One row per day, metric and dimension value: the history every baseline reads.
 CREATE TABLE IF NOT EXISTS monitor.daily_metrics (
     day         date             NOT NULL,

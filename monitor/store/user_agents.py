@@ -1,11 +1,12 @@
 """The user-agent table (monitor.user_agents): each distinct agent classified once
-(device type, bot name; monitor.store.devices), at load or by an engine's pass."""
+(device type, bot name; monitor.store.devices), by a day's first run (monitor.sources)
+or by an engine's pass."""
 
 from __future__ import annotations
 
 
 def learn_user_agents(cursor, table: str, where: str = "true", flat: bool = False) -> int:
-    """Classify user agents first seen in a load's rows; return how many were new.
+    """Classify user agents first seen in ``table``'s rows ``where``; return how many were new.
 
     The user agent is cut out of the JSON text with string functions (a full
     parse of every row costs twice as much); values holding escapes are parsed.

@@ -70,11 +70,17 @@ def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
     user agents classified)."""
     with eng.begin() as conn:
         sources.source_for(settings).prepare(conn.connection.cursor(), day)
-    return lambda conn: compute_day_metrics(conn, day, settings)
+    return lambda conn: _store_day_pass(conn, day, settings)
 
 
 def compute_day_metrics(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
-    """Recompute one day's metrics from its source into monitor.daily_metrics (replacing the day)."""
+    """Recompute one day's metrics from its source into monitor.daily_metrics (replacing the
+    day), the source's preparation included, all in ``conn``'s transaction."""
+    sources.source_for(settings).prepare(conn.connection.cursor(), day)
+    return _store_day_pass(conn, day, settings)
+
+
+def _store_day_pass(conn: sa.Connection, day: dt.date, settings: Settings) -> dict[tuple[str, str], float]:
     source = sources.source_for(settings)
     cursor = conn.connection.cursor()
     rows_sql, rows_params = source.day_rows(cursor, day)
