@@ -74,6 +74,7 @@ class LoadedTable:
         self.settings = settings
 
     def prepare(self, cursor, day: dt.date) -> None:
+        summarize_new_ranges(cursor)
         classify_loaded_agents(cursor, day)
         refresh_day_statistics(cursor, day)
 
@@ -225,6 +226,23 @@ def _value(check: str, row, copies: int) -> str:
 def source_for(settings: Settings):
     """The day's source as monitor.toml says: a relation read in place, else the loaded table."""
     return InPlace(settings) if settings.source.in_place else LoadedTable(settings)
+
+
+def summarize_new_ranges(cursor) -> None:
+    """Summarise the BRIN ranges of events.raw_events that loads filled since the last
+    reader: an unsummarised range matches every day and every load, so each scan would
+    read it. `load` leaves this to its readers (a day's run, an intraday count). A role
+    that does not own the table leaves it to autovacuum (the indexes autosummarize)."""
+    import psycopg2
+
+    cursor.execute("SAVEPOINT summarize_ranges")
+    try:
+        cursor.execute("SELECT brin_summarize_new_values('events.raw_events_day_brin'),"
+                       " brin_summarize_new_values('events.raw_events_load_brin')")
+    except psycopg2.errors.InsufficientPrivilege:
+        cursor.execute("ROLLBACK TO SAVEPOINT summarize_ranges")
+    else:
+        cursor.execute("RELEASE SAVEPOINT summarize_ranges")
 
 
 def classify_loaded_agents(cursor, day: dt.date) -> int:

@@ -4,7 +4,8 @@ Everything happens in one transaction, so a failed load leaves no partial day
 and a replacing load is seen whole or not at all. Rows are stored as received;
 a row with broken fields or bytes that are not UTF-8 is kept (and later counted
 by the checks). Unknown columns go to the ``extra`` jsonb column. A load
-only stores: the day's first run classifies its new user agents (monitor.sources).
+only stores: its readers summarise the new BRIN ranges, and the day's first run
+classifies its new user agents (monitor.sources).
 
 No text from the file ever becomes SQL: the stage's columns are positional
 (``_c1``, ``_c2``...), header names travel as parameters, and the only
@@ -265,9 +266,6 @@ def load_file(eng: sa.Engine, settings: Settings, path: Path, requested: dt.date
         rows = sum(days.values())
         cur.execute("UPDATE events.loads SET row_count = %s, invalid_encoding_rows = %s WHERE load_id = %s",
                     (rows, bad_bytes, load_id))
-        # unsummarised BRIN ranges match every day: summarise the new ones before any run reads them
-        cur.execute("SELECT brin_summarize_new_values('events.raw_events_day_brin'),"
-                    " brin_summarize_new_values('events.raw_events_load_brin')")
         # no ANALYZE here (a quarter of a young table's load time): the day's run samples
         # the table when the planner's estimate of its day is far off (engines.postgres)
         raw.commit()

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS events.raw_events (
 );
 -- Loads append a day's rows together, so a BRIN index finds a day as well as a
 -- btree would, at a fraction of its cost per loaded row. (Earlier versions had
--- the btree raw_events_day.) The loader summarises the ranges it filled.
+-- the btree raw_events_day.) Readers summarise the ranges loads filled (sources.summarize_new_ranges).
 DROP INDEX IF EXISTS events.raw_events_day;
 CREATE INDEX IF NOT EXISTS raw_events_day_brin ON events.raw_events USING brin (partition_date)
     WITH (pages_per_range = 32, autosummarize = on);

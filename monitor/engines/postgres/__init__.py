@@ -104,6 +104,7 @@ def count_slots(conn: sa.Connection, loads: list[int], settings: Settings) -> No
     """Intraday: count these loads' rows per day and 15-minute slot, once
     (intraday_counts.sql), reading only their rows: a run of consecutive load ids at a time."""
     cursor = conn.connection.cursor()
+    sources.summarize_new_ranges(cursor)
     set_pass_settings(cursor)
     for run in _consecutive(sorted(set(loads))):
         cursor.execute(_sql("intraday_counts.sql"), {
