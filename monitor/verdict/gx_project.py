@@ -27,7 +27,8 @@ import jinja2
 
 from monitor.verdict.fast_import import fast_import
 
-with fast_import("scipy.stats", "altair", "jsonschema"):  # GX loads them for features we do not use
+# GX loads them for features we do not use (pyspark: its Spark datasources)
+with fast_import("scipy.stats", "altair", "jsonschema", absent=("pyspark", "py4j")):
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
