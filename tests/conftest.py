@@ -93,6 +93,34 @@ def use_database(server_url):
 
 
 @pytest.fixture
+def login_role(db):
+    """Factory: a login role for the test's database (``db``), granted ``grants`` (statements,
+    ``{role}`` and ``{database}`` filled in); returns its URL. Roles are the server's: one per test database,
+    dropped with what it owns after the test, the monitor pointed back at the owner's URL."""
+    owner_url = db
+    made = []
+
+    def make(prefix: str, *grants: str) -> str:
+        name = sa.engine.make_url(owner_url).database
+        role = f"{prefix}_{name}"
+        with database.engine().begin() as conn:
+            conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+            for grant in grants:
+                conn.execute(sa.text(grant.format(role=role, database=name)))
+        url = sa.engine.make_url(owner_url).set(username=role).render_as_string(hide_password=False)
+        made.append((role, url))
+        return url
+
+    yield make
+    database.use(owner_url)
+    for role, url in made:
+        database._engine(url).dispose()
+        with database.engine().begin() as conn:
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+
+
+@pytest.fixture
 def db(use_database):
     """A fresh, initialised database; returns its SQLAlchemy URL."""
     url = use_database()

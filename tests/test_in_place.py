@@ -151,38 +151,24 @@ def test_rows_changed_in_a_validated_day_close_its_gate_until_a_rerun(snowplow, 
     assert main(["status", "--date", str(days[HISTORY - 2])]) == 1, "never run: the gate stays closed"
 
 
-def test_a_role_with_only_select_on_the_source_runs_it(snowplow, server_url, use_database):
+def test_a_role_with_only_select_on_the_source_runs_it(snowplow, login_role):
     days, s = snowplow
-    url = database.database_url()
-    name = sa.engine.make_url(url).database
-    role = f"reader_{name}"  # roles are the server's: one per test database
     pipeline.init(s)  # as the schema's owner, once: the day-rows batch follows the source
-    with database.engine().begin() as conn:
-        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
-        conn.execute(sa.text(f"GRANT CONNECT ON DATABASE {name} TO {role}"))
-        conn.execute(sa.text(f"GRANT USAGE ON SCHEMA atomic TO {role}"))
-        conn.execute(sa.text(f"GRANT SELECT ON atomic.events TO {role}"))
-        for schema in ("monitor", "events"):  # the monitor's own schemas: its to write
-            conn.execute(sa.text(f"GRANT ALL ON SCHEMA {schema} TO {role}"))
-            conn.execute(sa.text(f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}"))
-            conn.execute(sa.text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
-    reader = sa.engine.make_url(url).set(username=role).render_as_string(hide_password=False)
+    reader = login_role("reader", "GRANT CONNECT ON DATABASE {database} TO {role}",
+                        "GRANT USAGE ON SCHEMA atomic TO {role}", "GRANT SELECT ON atomic.events TO {role}",
+                        *(grant for schema in ("monitor", "events")  # the monitor's own schemas: its to write
+                          for grant in (f"GRANT ALL ON SCHEMA {schema} TO {{role}}",
+                                        f"GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {{role}}",
+                                        f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {{role}}")))
     database.use(reader)
-    try:
-        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
-            with database.engine().begin() as conn:
-                conn.execute(sa.text("DELETE FROM atomic.events"))
-        for d in days[:HISTORY]:
-            _metrics(d, s)
-        summary = pipeline.run_day(days[-1], s, send=False)
-        assert "null_client_id" in {a.check for a in summary.alerts}
-        assert main(["status", "--date", str(days[-1])]) == 1  # critical: the gate is closed, and says so
-    finally:
-        database._engine(reader).dispose()
-        database.use(url)
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
         with database.engine().begin() as conn:
-            conn.execute(sa.text(f"DROP OWNED BY {role}"))
-            conn.execute(sa.text(f"DROP ROLE {role}"))
+            conn.execute(sa.text("DELETE FROM atomic.events"))
+    for d in days[:HISTORY]:
+        _metrics(d, s)
+    summary = pipeline.run_day(days[-1], s, send=False)
+    assert "null_client_id" in {a.check for a in summary.alerts}
+    assert main(["status", "--date", str(days[-1])]) == 1  # critical: the gate is closed, and says so
 
 
 def test_a_renamed_column_in_place_is_a_lost_column_and_names_its_new_name(snowplow):

@@ -181,7 +181,7 @@ def _pages_another_day_reads() -> int:
     return found
 
 
-def test_the_days_run_summarises_the_ranges_its_loads_filled(db, tmp_path):
+def test_the_days_run_summarises_the_ranges_its_loads_filled(db, tmp_path, login_role):
     """An unsummarised BRIN range matches every day: the first reader summarises it, so other
     days' scans skip these pages; a role that does not own the table still runs the day."""
     path = tmp_path / "e.csv"
@@ -189,30 +189,18 @@ def test_the_days_run_summarises_the_ranges_its_loads_filled(db, tmp_path):
                     + "c1,2026-11-03T10:00:00Z,page_viewed,{}\n" * 20_000)
     _load(path)
     assert _pages_another_day_reads() > 100  # a load only stores its rows
-    url = database.database_url()
-    name = sa.engine.make_url(url).database
-    role = f"runner_{name}"
-    with database.engine().begin() as conn:
-        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
-        for schema in ("monitor", "events"):
-            conn.execute(sa.text(f"GRANT ALL ON SCHEMA {schema} TO {role}"))
-            # rows, not maintenance (ALL includes MAINTAIN since PostgreSQL 17)
-            conn.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"))
-            conn.execute(sa.text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"))
-    runner_url = sa.engine.make_url(url).set(username=role).render_as_string(hide_password=False)
-    try:
-        database.use(runner_url)
-        assert _metrics()[("rows", "")] == 20_000  # not the indexes' owner: left to autovacuum
-        database.use(url)
-        assert _pages_another_day_reads() > 100
-        assert _metrics()[("rows", "")] == 20_000
-        assert _pages_another_day_reads() == 0
-    finally:
-        database._engine(runner_url).dispose()
-        database.use(url)
-        with database.engine().begin() as conn:
-            conn.execute(sa.text(f"DROP OWNED BY {role}"))
-            conn.execute(sa.text(f"DROP ROLE {role}"))
+    # rows, not maintenance (ALL includes MAINTAIN since PostgreSQL 17)
+    runner_url = login_role("runner", *(grant for schema in ("monitor", "events") for grant in (
+        f"GRANT ALL ON SCHEMA {schema} TO {{role}}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {{role}}",
+        f"GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {{role}}")))
+    owner_url = database.database_url()
+    database.use(runner_url)
+    assert _metrics()[("rows", "")] == 20_000  # not the indexes' owner: left to autovacuum
+    database.use(owner_url)
+    assert _pages_another_day_reads() > 100
+    assert _metrics()[("rows", "")] == 20_000
+    assert _pages_another_day_reads() == 0
 
 
 def _metrics(day=DAY):
