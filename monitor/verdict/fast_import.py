@@ -8,12 +8,6 @@ an attribute, so code that does use them still works. The cycle collector
 would also walk the hundreds of thousands of objects an import creates,
 several times over, finding nothing to free; it is paused for the block and
 those long-lived objects are then frozen out of later collections.
-
-GX also imports pyspark when it is installed (the Spark engine's optional extra)
-and then builds its Spark data assets; the monitor never hands GX a Spark
-datasource (the Spark engine writes to the PostgreSQL store), so inside the block
-the importing thread finds pyspark absent, as in a default install. Another
-thread (the Spark engine's pass) imports it as usual.
 """
 
 from __future__ import annotations
@@ -23,7 +17,6 @@ import gc
 import importlib.abc
 import importlib.util
 import sys
-import threading
 
 
 class _DeferringFinder(importlib.abc.MetaPathFinder):
@@ -43,32 +36,17 @@ class _DeferringFinder(importlib.abc.MetaPathFinder):
         return None
 
 
-class _AbsentFinder(importlib.abc.MetaPathFinder):
-    """Packages ``names`` (and their modules) are not installed, for the thread that made this finder."""
-
-    def __init__(self, names: frozenset[str]):
-        self.names = names
-        self.thread = threading.get_ident()
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname.partition(".")[0] in self.names and threading.get_ident() == self.thread:
-            raise ModuleNotFoundError(f"No module named {fullname!r} (left out of this import)", name=fullname)
-        return None
-
-
 @contextlib.contextmanager
-def fast_import(*deferred: str, absent: tuple[str, ...] = ()):
-    """Within the block, importing one of ``deferred`` yields a module loaded on first attribute
-    access, and this thread's imports of the packages ``absent`` (not yet imported) fail."""
-    finders = [_DeferringFinder(frozenset(deferred)), _AbsentFinder(frozenset(absent))]
-    sys.meta_path[:0] = finders
+def fast_import(*deferred: str):
+    """Within the block, importing one of ``deferred`` yields a module loaded on first attribute access."""
+    finder = _DeferringFinder(frozenset(deferred))
+    sys.meta_path.insert(0, finder)
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        for finder in finders:
-            sys.meta_path.remove(finder)
+        sys.meta_path.remove(finder)
         if was_enabled:
             gc.enable()
         gc.freeze()

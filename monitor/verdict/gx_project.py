@@ -27,8 +27,7 @@ import jinja2
 
 from monitor.verdict.fast_import import fast_import
 
-# GX loads them for features we do not use (pyspark: its Spark datasources)
-with fast_import("scipy.stats", "altair", "jsonschema", absent=("pyspark", "py4j")):
+with fast_import("scipy.stats", "altair", "jsonschema"):  # GX loads them for features we do not use
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
