@@ -82,7 +82,7 @@ def bench_load(server: str, work: Path, repeat: int) -> dict:
                 rows = int(said.split()[1])  # "loaded N rows from ..."
                 out["load"].append(rows / t)
                 out["by_age"][age].append(rows / t)
-                out["rows"] = rows
+                out.setdefault("rows", set()).add(rows)
                 with bench_server.fresh_database(server, "day_cost_plain") as plain_url:
                     t, _ = _process([sys.executable, "-c", PLAIN_COPY, _libpq_dsn(plain_url), str(path)])
                 out["plain"].append(rows / t)
@@ -153,7 +153,7 @@ def report(load: dict, history: dict, sp: dict, repeat: int) -> str:
     load_rate, plain_rate = med(load["load"]), med(load["plain"])
     young, old = med(history["young"]), med(history["old"])
     rows = [
-        (f"`load`, {load['rows']:,}-row file into 0-3 days (process)", f"{load_rate:,.0f} rows/s",
+        (f"`load`, {min(load['rows']):,}-{max(load['rows']):,}-row files into 0-3 days (process)", f"{load_rate:,.0f} rows/s",
          f"one bare COPY process: {plain_rate:,.0f} rows/s ({plain_rate / load_rate:.2f}x faster)",
          f"**{load_rate:,.0f} rows/s**", ">= 100,000 rows/s", load_rate >= 100_000),
         ("`run` of a 100k-event day, 41 days of runs before it", f"{old:.2f} s", f"after 4 days: {young:.2f} s",

@@ -182,7 +182,7 @@ SLOWEST_FIRST = ("test_spark_engine.py", "test_spark_runs.py", "test_detection.p
                  "test_notify_policy.py", "test_real_exports.py", "test_in_place.py", "test_installed.py",
                  "test_cli.py", "test_bots.py", "test_poison_values.py", "test_samples.py", "test_gate_never_off.py",
                  "test_team_suites.py", "test_gx_project.py", "test_data_docs.py", "test_loader.py",
-                 "test_time_zones.py", "test_day_metrics.py", "test_traffic_and_devices.py")
+                 "test_time_zones.py", "test_day_metrics.py", "test_traffic_and_devices.py", "test_fast_import.py")
 
 
 def pytest_collection_modifyitems(session, config, items):
