@@ -66,8 +66,8 @@ def pass_params(settings: Settings, day: dt.date) -> dict:
 
 def prepare(eng: sa.Engine, day: dt.date, settings: Settings):
     """How to compute the day's metrics in the run's snapshot: here all of it happens there,
-    once the source has done what it does first (statistics for the planner, the day's new
-    user agents classified)."""
+    once the source has done what it does first (new BRIN ranges summarised, statistics for
+    the planner, the day's new user agents classified)."""
     with eng.begin() as conn:
         sources.source_for(settings).prepare(conn.connection.cursor(), day)
     return lambda conn: _store_day_pass(conn, day, settings)
