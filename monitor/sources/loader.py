@@ -23,7 +23,6 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import psycopg2
